@@ -1,0 +1,3 @@
+/* cmd_probe.c */
+#include "config.h"
+typedef int aiauth_cli_cmd_probe_placeholder;

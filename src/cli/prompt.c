@@ -1,0 +1,3 @@
+/* prompt.c */
+#include "config.h"
+typedef int aiauth_cli_prompt_placeholder;

@@ -1,0 +1,3 @@
+/* probe.c - to be written. */
+#include "config.h"
+typedef int aiauth_probe_placeholder;

@@ -1,0 +1,1 @@
+/* registry_private.h - shared between registry.c and registry_builtin.c. */

@@ -1,0 +1,3 @@
+/* secretstore_keyring.c - to be written. */
+#include "config.h"
+typedef int aiauth_secretstore_keyring_placeholder;

@@ -1,0 +1,3 @@
+/* store.c - to be written. */
+#include "config.h"
+typedef int aiauth_store_placeholder;
