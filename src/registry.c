@@ -799,8 +799,12 @@ static enum aiauth_status apply_file(struct registry *reg, yajl_val root, const 
 	}
 	if (!version)
 		return bad(&ps, "%s", _("\"version\" is missing (this aiauth reads version 1)"));
-	if (!YAJL_IS_INTEGER(version) || YAJL_GET_INTEGER(version) != 1)
-		return bad(&ps, "%s", _("unsupported \"version\" (this aiauth reads version 1)"));
+	if (YAJL_IS_INTEGER(version) && YAJL_GET_INTEGER(version) != 1)
+		return bad(&ps, _("unsupported \"version\" %lld (this aiauth reads version 1)"),
+		           (long long)YAJL_GET_INTEGER(version));
+	if (!YAJL_IS_INTEGER(version))
+		return bad(&ps, _("\"version\" must be the number 1, not %s"),
+		           json_type_name(version));
 	if (!providers)
 		return AIAUTH_OK;
 	if (!YAJL_IS_OBJECT(providers))
