@@ -30,6 +30,9 @@
 #define REGISTRY_MAX_ID 64
 #define REGISTRY_MAX_TEXT 512
 #define REGISTRY_MAX_URL 2048
+/* The schema nests five levels deep; yajl_tree_free() recurses once per
+ * level, so a megabyte of "[[[[" would otherwise overflow the stack. */
+#define REGISTRY_MAX_DEPTH 32
 
 struct registry {
 	struct provider *items; /* display order */
@@ -847,6 +850,34 @@ static enum aiauth_status apply_file(struct registry *reg, yajl_val root, const 
 	return AIAUTH_OK;
 }
 
+/* Nesting depth of JSON text, counted outside strings and comments,
+ * stopping as soon as it passes `limit`. */
+static bool json_too_deep(const char *text, size_t len, int limit)
+{
+	int depth = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '"') {
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+		} else if (c == '/' && i + 1 < len && text[i + 1] == '/') {
+			while (i < len && text[i] != '\n')
+				i++;
+		} else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
+			for (i += 2; i + 1 < len && !(text[i] == '*' && text[i + 1] == '/'); i++)
+				;
+			i++;
+		} else if (c == '[' || c == '{') {
+			if (++depth > limit)
+				return true;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return false;
+}
+
 /* Built-ins grouped for display even when the file moved one to another
  * group; a stable insertion sort keeps the table's order within a group. */
 static void sort_builtins(struct registry *reg)
@@ -905,6 +936,9 @@ enum aiauth_status registry_load(const char *user_file, struct registry **out,
 	st = fs_read_all(user_file, REGISTRY_MAX_FILE, &text, &len, &inner);
 	if (st == AIAUTH_NOT_FOUND) {
 		st = AIAUTH_OK; /* no file: the built-ins alone */
+	} else if (st == AIAUTH_OK && json_too_deep(text, len, REGISTRY_MAX_DEPTH)) {
+		st = error_set(err, AIAUTH_CORRUPT, _("%s: JSON nested more than %d levels deep"),
+		               user_file, REGISTRY_MAX_DEPTH);
 	} else if (st == AIAUTH_OK) {
 		st = json_parse(text, len, &root, &inner);
 		if (st == AIAUTH_OK)

@@ -447,7 +447,29 @@ static void test_huge_file(void)
 	       strstr(err->message, "too large"),
 	   "a file over 1 MiB is refused (%s)", err ? err->message : "no message");
 	error_clear(&err);
+
+	/* Valid JSON nested 400000 deep: yajl would parse it, and freeing the
+	 * tree recursively would overflow the stack. */
+	size_t depth = 400000, pos = 0;
+	pos += (size_t)sprintf(big, "{\"version\":1,\"x\":");
+	memset(big + pos, '[', depth);
+	pos += depth;
+	memset(big + pos, ']', depth);
+	pos += depth;
+	strcpy(big + pos, "}");
+	reg = (struct registry *)1;
+	st = registry_load(write_file(big), &reg, &err);
+	ok(st == AIAUTH_CORRUPT && reg == NULL && err && strstr(err->message, "providers.json") &&
+	       strstr(err->message, "nested"),
+	   "deeply nested JSON is refused, not a crash (%s)", err ? err->message : "no message");
+	error_clear(&err);
 	free(big);
+
+	reg = load_ok("// comment with [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+	              "{\"version\":1, /* [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ */ \"providers\":"
+	              "{\"openai\":{\"name\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"\"}}}",
+	              "brackets in strings and comments do not count as nesting");
+	registry_free(reg);
 }
 
 static void test_normalize(void)
