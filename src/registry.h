@@ -91,4 +91,13 @@ const char *provider_group_name(enum provider_group group);
 const char *auth_method_name(enum auth_method method);
 const char *models_auth_name(enum models_auth auth);
 
+/* Check and normalise a base URL the way providers.json and a custom endpoint
+ * need it: https, or http only to a loopback host (127.0.0.0/8, [::1],
+ * localhost); a host, an optional port, an optional path; no user name or
+ * password, query or fragment; trailing slashes removed and the scheme in
+ * lower case.  *out is a new heap string; on a refused URL AIAUTH_USAGE with
+ * the reason (the URL is not secret and may appear in it). */
+enum aiauth_status registry_normalize_base_url(const char *url, char **out,
+                                               struct aiauth_error **err);
+
 #endif
