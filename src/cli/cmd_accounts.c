@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "credential.h"
 #include "fsutil.h"
-#include "http.h"
 #include "jsonutil.h"
 
 static const char *method_text(const struct account *a)
@@ -402,25 +401,6 @@ static enum aiauth_status read_fields(const struct provider *p, bool token,
 	return AIAUTH_OK;
 }
 
-/* Trailing slashes go; https is required except on loopback. */
-static enum aiauth_status normalize_base_url(const char *in, char **out, struct aiauth_error **err)
-{
-	char *url = strdup(in);
-	if (!url)
-		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-	size_t n = strlen(url);
-	while (n > 0 && url[n - 1] == '/')
-		url[--n] = '\0';
-	const char *problem = http_url_problem(url);
-	if (problem) {
-		enum aiauth_status st = error_set(err, AIAUTH_USAGE, _("base URL %s: %s"), url, _(problem));
-		free(url);
-		return st;
-	}
-	*out = url;
-	return AIAUTH_OK;
-}
-
 int cmd_add(struct cli *cli, int argc, char **argv)
 {
 	const char *label = NULL, *base_url = NULL, *api_version = NULL, *region = NULL;
@@ -464,7 +444,7 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 	if (p->needs_base_url && !base_url)
 		return cli_usage_error(_("%s needs --base-url (your endpoint's address)"), _(p->name));
 	char *url = NULL;
-	if (base_url && normalize_base_url(base_url, &url, &err) != AIAUTH_OK)
+	if (base_url && registry_normalize_base_url(base_url, &url, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	tmpl.label = (char *)label;
 	tmpl.base_url = url;
