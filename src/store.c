@@ -1085,6 +1085,17 @@ static enum aiauth_status paths_get(const char *config_dir, struct store_paths *
 	return AIAUTH_OK;
 }
 
+/* Hand an error from a callee's local slot to the caller's: the local slot
+ * lets us look at a message before deciding what to report. */
+static void error_pass(struct aiauth_error **err, struct aiauth_error **inner)
+{
+	if (err && !*err) {
+		*err = *inner;
+		*inner = NULL;
+	}
+	error_clear(inner);
+}
+
 /* Read and parse the file; the caller holds the lock.  A missing file is an
  * empty store. */
 static enum aiauth_status read_locked(const char *path, struct store **out,
@@ -1139,9 +1150,7 @@ static enum aiauth_status read_or_set_aside(const char *path, struct store **out
 	enum aiauth_status st = read_locked(path, out, &perr);
 	if (st == AIAUTH_CORRUPT)
 		st = set_aside(path, perr ? perr->message : "?", err);
-	else if (st != AIAUTH_OK && err && !*err)
-		*err = perr, perr = NULL;
-	error_clear(&perr);
+	error_pass(err, &perr);
 	return st;
 }
 
@@ -1180,10 +1189,8 @@ enum aiauth_status store_load(const char *config_dir, struct store **out,
 		st = fs_lock(p.lock, true, &lock, err);
 		if (st == AIAUTH_OK)
 			st = read_or_set_aside(p.file, out, err);
-	} else if (st != AIAUTH_OK && err && !*err) {
-		*err = perr, perr = NULL;
 	}
-	error_clear(&perr);
+	error_pass(err, &perr);
 out:
 	fs_unlock(lock);
 	paths_free(&p);

@@ -353,6 +353,8 @@ static void test_remove(void)
 	ok(store_remove(s, b, &err) == AIAUTH_OK && s->dirty, "remove the active account");
 	ok(store_find_id(s, b) == NULL && s->n_accounts == 2, "it is gone");
 	ok(store_active_id(s, "claude") == NULL, "removing the active account leaves none active");
+	ok(s->n_providers == 1 && s->providers[0].rr_last == NULL,
+	   "the pool cursor that named it is cleared");
 	ok(store_resolve(s, "claude", NULL, &acc, &err) == AIAUTH_OK && strcmp(acc->id, a) == 0,
 	   "rr_last pointed at it, so the pool starts again at its first member");
 	ok(strcmp(s->accounts[0].id, a) == 0 && strcmp(s->accounts[1].id, c) == 0,
@@ -814,10 +816,10 @@ static void test_files(void)
 	struct op op = {0, AIAUTH_OK, "openai", "first", ""};
 	ok(store_update(dir, op_add, &op, &err) == AIAUTH_OK && op.calls == 1,
 	   "update adds an account");
-	ok(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700, "the directory is 0700 (%o)",
-	   (unsigned)(sb.st_mode & 0777));
-	ok(stat(file, &sb) == 0 && (sb.st_mode & 0777) == 0600, "accounts.json is 0600 (%o)",
-	   (unsigned)(sb.st_mode & 0777));
+	unsigned mode = stat(dir, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 0;
+	ok(mode == 0700, "the directory is 0700 (%o)", mode);
+	mode = stat(file, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 0;
+	ok(mode == 0600, "accounts.json is 0600 (%o)", mode);
 	ok(stat(lock, &sb) == 0 && (sb.st_mode & 0777) == 0600, "the lock file is 0600");
 	int other = -1;
 	count_entries(dir, "accounts.json.tmp", &other);
