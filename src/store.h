@@ -83,7 +83,11 @@ typedef enum aiauth_status (*store_update_fn)(struct store *store, void *ctx,
                                               struct aiauth_error **err);
 
 /* Read the store under a shared lock.  `config_dir` NULL means
- * paths_config_dir().  A missing file gives an empty store. */
+ * paths_config_dir().  A missing file (or directory, which is not created)
+ * gives an empty store.  A damaged file is set aside and AIAUTH_CORRUPT
+ * says where it went; a file of a newer schema is AIAUTH_UNSUPPORTED and is
+ * left untouched.  store_update() returns the same errors without calling
+ * `fn`. */
 enum aiauth_status store_load(const char *config_dir, struct store **out,
                               struct aiauth_error **err);
 /* Read-modify-write under an exclusive lock; see store_update_fn. */
@@ -99,7 +103,8 @@ enum aiauth_status store_serialize(const struct store *store, char **text, size_
                                    struct aiauth_error **err);
 struct store *store_new(void);
 
-/* Find an account of `provider` (NULL: any provider) by id or by label.
+/* Find an account of `provider` (NULL: any provider) by id, by label, or by
+ * an unambiguous id prefix of at least 6 characters, in that order.
  * AIAUTH_NOT_FOUND or AIAUTH_USAGE (ambiguous label across providers) with
  * a message. */
 enum aiauth_status store_lookup(struct store *store, const char *provider, const char *name,
@@ -130,7 +135,10 @@ enum aiauth_status store_set_round_robin(struct store *store, const char *id, bo
  *   2. the active account when it is an API-key or keyless account,
  *   3. the next OAuth account of the round-robin pool (advances the cursor),
  *   4. the active OAuth account;
- * else AIAUTH_NOT_CONFIGURED ("provider P is not configured"). */
+ * else AIAUTH_NOT_CONFIGURED ("provider P is not configured").
+ * The pool skips accounts that need sign-in; when it has nothing else and
+ * there is no active account, its first member is returned anyway so that
+ * the caller reports "needs sign-in".  Check (*out)->status. */
 enum aiauth_status store_resolve(struct store *store, const char *provider, const char *name,
                                  struct account **out, struct aiauth_error **err);
 
