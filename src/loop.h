@@ -45,9 +45,18 @@ void loop_wakeup(struct loop *loop);
 int64_t loop_now_ms(void);
 
 /* For http.c only: the multi handle (a CURLM *), and the hook it calls
- * when a transfer finishes. */
+ * when a transfer finishes.  The hook runs from loop_run_once(), outside
+ * any libcurl call, with the easy handle still in the multi handle; it
+ * removes it (loop_curl_remove) and may start other transfers. */
 void *loop_curl_multi(struct loop *loop);
 typedef void (*loop_curl_done_fn)(void *easy, int curl_code);
 void loop_set_curl_done(struct loop *loop, loop_curl_done_fn fn);
+/* Add an easy handle (a CURL *) to the multi handle, or take it out.  The
+ * loop remembers which handles it holds so that loop_free() can hand each
+ * one still running to the done hook with curl_code LOOP_CURL_ABANDONED:
+ * the owner then frees it without calling anyone back. */
+enum aiauth_status loop_curl_add(struct loop *loop, void *easy, struct aiauth_error **err);
+void loop_curl_remove(struct loop *loop, void *easy);
+#define LOOP_CURL_ABANDONED (-1)
 
 #endif
