@@ -66,7 +66,9 @@ void http_cancel(struct http_transfer *t);
 
 /* Run one request to completion on `loop` and copy the response into
  * *resp (free with http_response_clear()).  Returns AIAUTH_OK whenever a
- * response or a network outcome was obtained; look at resp->outcome. */
+ * response or a network outcome was obtained; look at resp->outcome.  A URL
+ * that breaks the rules is such an outcome here: HTTP_REFUSED_URL, with the
+ * reason in resp->error, and nothing sent. */
 enum aiauth_status http_perform(struct loop *loop, const struct http_request *req,
                                 struct http_response *resp, struct aiauth_error **err);
 void http_response_clear(struct http_response *resp);
