@@ -82,6 +82,12 @@ enum aiauth_status detect_local(const struct registry *reg, const struct detect_
                                 size_t n_ports, long timeout_ms,
                                 struct detect_result **results, size_t *n,
                                 struct aiauth_error **err);
+/* The same over an explicit list of providers, whatever their group (what
+ * detect_local() does with the registry's local ones; also for tests). */
+enum aiauth_status detect_providers(const struct provider *const *providers, size_t n_providers,
+                                    const struct detect_port *ports, size_t n_ports,
+                                    long timeout_ms, struct detect_result **results, size_t *n,
+                                    struct aiauth_error **err);
 void detect_results_free(struct detect_result *r, size_t n);
 
 #endif
