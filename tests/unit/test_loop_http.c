@@ -390,6 +390,14 @@ static void test_http_network(struct loop *loop)
 	   "closed port: HTTP_UNREACHABLE with one line (%s)", resp.error ? resp.error : "NULL");
 	http_response_clear(&resp);
 
+	/* [::1] passes the rule and is really tried (nothing listens there). */
+	snprintf(closed, sizeof(closed), "http://[::1]:%d/v1/models", free_port());
+	req = (struct http_request){.url = closed};
+	st = http_perform(loop, &req, &resp, &err);
+	ok(st == AIAUTH_OK && resp.outcome == HTTP_UNREACHABLE,
+	   "http://[::1] is allowed and attempted (%s)", resp.error ? resp.error : "NULL");
+	http_response_clear(&resp);
+
 	/* TLS to a plain HTTP server: the handshake fails, verification is on. */
 	char tls[128];
 	snprintf(tls, sizeof(tls), "https://127.0.0.1:%d/v1/models", srv_port[SRV_MAIN]);
