@@ -30,7 +30,7 @@ __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, .
 	return cond;
 }
 
-__attribute__((format(printf, 1, 2))) static void diag(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), unused)) static void diag(const char *fmt, ...)
 {
 	va_list ap;
 	printf("# ");
@@ -54,7 +54,7 @@ static void tap_rmdir(void)
 }
 
 /* A fresh private scratch directory, removed at exit. */
-static const char *tap_tmpdir(void)
+__attribute__((unused)) static const char *tap_tmpdir(void)
 {
 	if (!tap_dir[0]) {
 		const char *t = getenv("TMPDIR");
