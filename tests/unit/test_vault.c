@@ -179,7 +179,8 @@ static void test_format(void)
 	                     "the encrypted secret file is damaged or was tampered with") == 0,
 	   "a flipped ciphertext byte -> AIAUTH_CORRUPT, tamper message");
 	error_clear(&err);
-	ok(open_flipped(key, img, n, n - 1, &err) == AIAUTH_CORRUPT, "a flipped tag byte -> CORRUPT");
+	ok(open_flipped(key, img, n, n - 1, &err) == AIAUTH_CORRUPT,
+	   "a flipped tag byte -> CORRUPT");
 	error_clear(&err);
 	ok(key_for_flipped(img, n, HEADER_LEN + 3, 1, pass, &err) == AIAUTH_OK,
 	   "a flipped ciphertext byte still lets the right passphrase derive the key");
@@ -221,13 +222,15 @@ static void test_format(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		double t0 = now_s();
-		enum aiauth_status st = key_for_flipped(img, n, bad[i].off, bad[i].mask, pass, &err);
+		enum aiauth_status st =
+			key_for_flipped(img, n, bad[i].off, bad[i].mask, pass, &err);
 		double dt = now_s() - t0;
-		ok(st == AIAUTH_CORRUPT && starts_with(err, "the vault file is damaged: ") && dt < 1.0,
+		ok(st == AIAUTH_CORRUPT && starts_with(err, "the vault file is damaged: ") &&
+		       dt < 1.0,
 		   "%s -> CORRUPT at once: %s", bad[i].what, err ? err->message : "(none)");
 		error_clear(&err);
-		ok(open_flipped(key, img, n, bad[i].off, &err) != AIAUTH_OK, "%s: vault_open refuses",
-		   bad[i].what);
+		ok(open_flipped(key, img, n, bad[i].off, &err) != AIAUTH_OK,
+		   "%s: vault_open refuses", bad[i].what);
 		error_clear(&err);
 	}
 
@@ -422,12 +425,14 @@ static void test_backend(void)
 	size_t n = 0;
 
 	ok(backend_open(&a, NULL, &pa), "file backend opens on the default path");
-	ok(a.location && strcmp(a.location, vault) == 0, "location is $XDG_DATA_HOME/aiauth/vault.bin");
+	ok(a.location && strcmp(a.location, vault) == 0,
+	   "location is $XDG_DATA_HOME/aiauth/vault.bin");
 
 	/* No vault: nothing to decrypt, so no passphrase, and nothing created. */
 	ok(b_get(&a, "acct-1", NULL, NULL, NULL, 0) == AIAUTH_NOT_FOUND,
 	   "get with no vault -> NOT_FOUND");
-	ok(b_list(&a, &ids, &n) == AIAUTH_OK && n == 0 && ids && !ids[0], "list with no vault is empty");
+	ok(b_list(&a, &ids, &n) == AIAUTH_OK && n == 0 && ids && !ids[0],
+	   "list with no vault is empty");
 	free_ids(ids, n);
 	struct aiauth_error *err = NULL;
 	ok(a.ops->del(a.impl, "acct-1", &err) == AIAUTH_OK, "delete with no vault is OK");
@@ -449,9 +454,12 @@ static void test_backend(void)
 	ok(b_put(&a, "acct-2", v2) == AIAUTH_OK, "a second put");
 	ok(pa.calls == 1, "the key is cached: no second passphrase request");
 
-	ok(b_get(&a, "acct-1", v1, &equal, NULL, 0) == AIAUTH_OK && equal, "get acct-1 round-trips");
-	ok(b_get(&a, "acct-2", v2, &equal, NULL, 0) == AIAUTH_OK && equal, "get acct-2 round-trips");
-	ok(b_get(&a, "acct-9", NULL, NULL, NULL, 0) == AIAUTH_NOT_FOUND, "get of a missing id -> NOT_FOUND");
+	ok(b_get(&a, "acct-1", v1, &equal, NULL, 0) == AIAUTH_OK && equal,
+	   "get acct-1 round-trips");
+	ok(b_get(&a, "acct-2", v2, &equal, NULL, 0) == AIAUTH_OK && equal,
+	   "get acct-2 round-trips");
+	ok(b_get(&a, "acct-9", NULL, NULL, NULL, 0) == AIAUTH_NOT_FOUND,
+	   "get of a missing id -> NOT_FOUND");
 	ok(b_put(&a, "acct-1", v2) == AIAUTH_OK &&
 	       b_get(&a, "acct-1", v2, &equal, NULL, 0) == AIAUTH_OK && equal,
 	   "put replaces an existing value");
@@ -493,7 +501,8 @@ static void test_backend(void)
 	ok(backend_open(&b, NULL, &pb), "second instance opens");
 	ok(b_get(&b, "acct-1", v1, &equal, NULL, 0) == AIAUTH_OK && equal,
 	   "second instance reads what the first wrote");
-	ok(pb.calls == 1 && pb.creating_calls == 0, "... after one passphrase request, not creating");
+	ok(pb.calls == 1 && pb.creating_calls == 0,
+	   "... after one passphrase request, not creating");
 	ok(b_put(&b, "acct-3", v2) == AIAUTH_OK &&
 	       b_get(&a, "acct-3", v2, &equal, NULL, 0) == AIAUTH_OK && equal,
 	   "the first instance reads what the second wrote");
@@ -538,7 +547,8 @@ static void test_backend(void)
 	ok(backend_open(&c, NULL, &pc), "instance with a wrong passphrase opens");
 	ok(b_get(&c, "acct-1", NULL, NULL, msg, sizeof(msg)) == AIAUTH_BAD_PASSPHRASE,
 	   "get with a wrong passphrase -> BAD_PASSPHRASE (%s)", msg);
-	ok(b_put(&c, "acct-x", v1) == AIAUTH_BAD_PASSPHRASE, "put with a wrong passphrase -> BAD_PASSPHRASE");
+	ok(b_put(&c, "acct-x", v1) == AIAUTH_BAD_PASSPHRASE,
+	   "put with a wrong passphrase -> BAD_PASSPHRASE");
 	ok(read_file(vault, &img2, &len2) && len2 == len && memcmp(img, img2, len) == 0 &&
 	       stat(vault, &after) == 0 && after.st_ino == before.st_ino &&
 	       count_entries(dir) == 2,
@@ -573,7 +583,8 @@ static void test_backend(void)
 	/* A damaged header is reported without asking for a passphrase. */
 	img[len - 20] ^= 0x40;
 	img[0] = 'X';
-	ok(fs_write_atomic(damaged, img, len, 0600, &err) == AIAUTH_OK, "write a vault with bad magic");
+	ok(fs_write_atomic(damaged, img, len, 0600, &err) == AIAUTH_OK,
+	   "write a vault with bad magic");
 	error_clear(&err);
 	struct pass_ctx pd = {"hunter2 hunter2", 0, 0};
 	ok(backend_open(&c, damaged, &pd), "instance on an explicit vault_path");
