@@ -399,6 +399,8 @@ static enum aiauth_status file_put(void *impl, const char *id, const struct secr
 	yajl_val doc = NULL;
 	struct secret *plain = NULL;
 	enum aiauth_status st = AIAUTH_OK;
+	if (!value)
+		return error_set(err, AIAUTH_USAGE, "%s", _("no secret to store"));
 	if (fs->dir && (st = fs_mkdir_private(fs->dir, err)) != AIAUTH_OK)
 		return st;
 	st = file_load(fs, true, &lock_fd, &image, &len, &doc, err);
