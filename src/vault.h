@@ -39,13 +39,24 @@ enum aiauth_status vault_key_for(const unsigned char *file, size_t len,
                                  const struct secret *passphrase, struct vault_key **out,
                                  struct aiauth_error **err);
 void vault_key_free(struct vault_key *key);
+/* Does `key` (NULL: no key yet) belong to this file image?  Cheap: no key
+ * derivation.  AIAUTH_OK when it was derived for this file's salt, iterations
+ * and passphrase; AIAUTH_BAD_PASSPHRASE (no message) when it was not, e.g.
+ * another process created the file anew with a fresh salt: derive again with
+ * vault_key_for(); AIAUTH_CORRUPT (with a message) when the header is
+ * unreadable, so a damaged file is reported before anyone is asked for a
+ * passphrase. */
+enum aiauth_status vault_key_matches(const struct vault_key *key, const unsigned char *file,
+                                     size_t len, struct aiauth_error **err);
 
 /* Encrypt `plain` into a complete file image (heap, caller frees; it holds
  * no plaintext). */
 enum aiauth_status vault_seal(const struct vault_key *key, const struct secret *plain,
                              unsigned char **out, size_t *out_len, struct aiauth_error **err);
 /* Decrypt a file image with a key from vault_key_for() (or the key that
- * sealed it).  AIAUTH_CORRUPT when damaged or tampered with. */
+ * sealed it).  AIAUTH_CORRUPT when damaged or tampered with;
+ * AIAUTH_BAD_PASSPHRASE when the key is not this file's (see
+ * vault_key_matches()). */
 enum aiauth_status vault_open(const struct vault_key *key, const unsigned char *file,
                              size_t len, struct secret **plain, struct aiauth_error **err);
 
