@@ -3,7 +3,7 @@
  * Every core function that can fail returns an enum aiauth_status (AIAUTH_OK
  * is 0) and, when given a non-NULL `struct aiauth_error **err` whose target is
  * NULL, fills it with one human-readable line.  The caller owns *err and frees
- * it with error_free().  The core never prints and never exits: the CLI and
+ * it with error_clear().  The core never prints and never exits: the CLI and
  * the screens decide how to show an error.
  *
  * Messages never contain secret values. */
