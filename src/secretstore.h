@@ -65,7 +65,7 @@ void secretstore_close(struct secretstore *ss);
 enum secret_backend secretstore_backend(const struct secretstore *ss);
 /* One translated sentence: why this backend. */
 const char *secretstore_reason(const struct secretstore *ss);
-/* Where: "the login keyring" or the vault path. */
+/* Where: "the default keyring collection" (translated) or the vault path. */
 const char *secretstore_location(const struct secretstore *ss);
 
 /* AIAUTH_NOT_FOUND (with a message) when there is no secret for the id. */
@@ -83,8 +83,11 @@ enum aiauth_status secretstore_list(struct secretstore *ss, char ***ids, size_t 
 void secretstore_free_ids(char **ids, size_t n);
 
 /* Is a usable Secret Service on the session bus?  Never waits longer than
- * timeout_ms.  On AIAUTH_BACKEND *why (optional, translated, caller frees)
- * says what is missing ("no session bus", "the keyring is locked", ...). */
+ * timeout_ms (<= 0: 2000).  On AIAUTH_BACKEND *why (optional, translated,
+ * caller frees with free()) says what is missing ("no session bus", "no
+ * Secret Service on the session bus", "no default keyring collection", "the
+ * keyring is locked", or that something did not answer in time); on
+ * AIAUTH_OK *why is set to NULL. */
 enum aiauth_status secretstore_probe_keyring(int timeout_ms, char **why);
 
 const char *secret_backend_name(enum secret_backend b);
