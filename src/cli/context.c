@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "credential.h"
@@ -103,6 +105,14 @@ static enum aiauth_status cli_passphrase(void *ctx, bool creating, struct secret
 	}
 	struct secret *first = NULL, *again = NULL;
 	enum aiauth_status s;
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty >= 0)
+		close(tty);
+	else
+		return error_set(err, AIAUTH_BACKEND, "%s",
+		                 _("the encrypted secret file needs a passphrase and there is no "
+		                   "terminal to ask on: set AIAUTH_PASSPHRASE_FILE or use "
+		                   "--passphrase-file"));
 	if (creating)
 		fprintf(stderr, "%s\n",
 		        _("No keyring is available, so aiauth keeps secrets in an encrypted file. "
@@ -110,13 +120,6 @@ static enum aiauth_status cli_passphrase(void *ctx, bool creating, struct secret
 	s = prompt_masked(creating ? _("New passphrase: ") : _("Passphrase for the encrypted "
 	                                                       "secret file: "),
 	                  &first, err);
-	if (s == AIAUTH_USAGE) {
-		error_clear(err);
-		return error_set(err, AIAUTH_BACKEND, "%s",
-		                 _("the encrypted secret file needs a passphrase and there is no "
-		                   "terminal to ask on: set AIAUTH_PASSPHRASE_FILE or use "
-		                   "--passphrase-file"));
-	}
 	if (s != AIAUTH_OK)
 		return s;
 	if (creating) {

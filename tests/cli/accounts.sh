@@ -104,6 +104,7 @@ is "$RC" 2 "token refuses a two-part credential"
 one_line_error "two-part token: one line"
 
 # env and exec hand the key to a tool.
+run use openai home
 run env openai
 eval "$OUT"
 is "$OPENAI_API_KEY" "$KEY2" "eval of env sets OPENAI_API_KEY"
