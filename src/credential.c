@@ -93,9 +93,10 @@ enum aiauth_status credential_to_blob(const struct credential *c, struct secret 
 	}
 	bool ok = yajl_gen_map_open(g) == yajl_gen_status_ok;
 	for (size_t i = 0; ok && i < c->n; i++) {
+		/* No NUL inside (checked above), so the value is its C string;
+		 * json_gen_string checks UTF-8 strictly. */
 		ok = json_gen_key(g, c->fields[i].name) &&
-		     yajl_gen_string(g, c->fields[i].value->buf, c->fields[i].value->len) ==
-		         yajl_gen_status_ok;
+		     json_gen_string(g, (const char *)c->fields[i].value->buf);
 	}
 	ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok;
 	if (!ok) {

@@ -1,6 +1,7 @@
 /* jsonutil.c - helpers over yajl. */
 #include "config.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,47 @@ static bool json_too_deep(const char *text, size_t len)
 		}
 	}
 	return false;
+}
+
+/* Strict UTF-8 (RFC 3629): yajl's own check only looks at the shape of a
+ * sequence, so it lets through overlong forms ("\xc0\xaf" for '/'), UTF-16
+ * surrogates and code points past U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 3;
+			if (c == 0xE0)
+				lo = 0xA0; /* overlong */
+			else if (c == 0xED)
+				hi = 0x9F; /* surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 4;
+			if (c == 0xF0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xF4)
+				hi = 0x8F; /* past U+10FFFF */
+		} else {
+			return false;
+		}
+		if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k < n; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+		i += n;
+	}
+	return true;
 }
 
 static void *wiping_malloc(void *ctx, size_t n);
@@ -93,6 +135,10 @@ enum aiauth_status json_parse(const char *text, size_t len, yajl_val *out,
 	enum aiauth_status st = AIAUTH_OK;
 	if (strlen(copy) != len) {
 		st = error_set(err, AIAUTH_CORRUPT, "%s", _("invalid JSON: embedded NUL byte"));
+		goto out;
+	}
+	if (!utf8_valid((const unsigned char *)copy, len)) {
+		st = error_set(err, AIAUTH_CORRUPT, "%s", _("invalid JSON: not valid UTF-8"));
 		goto out;
 	}
 	if (json_too_deep(copy, len)) {
@@ -175,9 +221,24 @@ const char *json_get_string(yajl_val obj, const char *key)
 bool json_get_int(yajl_val obj, const char *key, int64_t *out)
 {
 	yajl_val v = json_get(obj, key);
-	if (!v || !YAJL_IS_INTEGER(v))
+	if (!v || !YAJL_IS_NUMBER(v))
 		return false;
-	*out = (int64_t)v->u.number.i;
+	if (YAJL_IS_INTEGER(v)) {
+		*out = (int64_t)v->u.number.i;
+		return true;
+	}
+	/* yajl's integer parser overflows on INT64_MIN (it accumulates the
+	 * magnitude as a positive long long), so it marks -9223372036854775808
+	 * as not an integer; take the raw text when it is a plain integer. */
+	const char *r = v->u.number.r;
+	if (!r || strpbrk(r, ".eE"))
+		return false;
+	char *end;
+	errno = 0;
+	long long x = strtoll(r, &end, 10);
+	if (errno || end == r || *end)
+		return false;
+	*out = (int64_t)x;
 	return true;
 }
 
@@ -248,6 +309,8 @@ bool json_gen_string(yajl_gen g, const char *s)
 {
 	if (!s)
 		return yajl_gen_null(g) == yajl_gen_status_ok;
+	if (!utf8_valid((const unsigned char *)s, strlen(s)))
+		return false;
 	return yajl_gen_string(g, (const unsigned char *)s, strlen(s)) == yajl_gen_status_ok;
 }
 
