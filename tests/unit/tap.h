@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Not every test uses every helper: TAP_UNUSED keeps -Wunused-function
+ * (an error under --enable-werror) quiet for the ones it does not. */
+#define TAP_UNUSED __attribute__((unused))
+
 static int tap_count;
 static int tap_failed;
 
-__attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, ...)
+TAP_UNUSED __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
 	tap_count++;
@@ -30,7 +34,7 @@ __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt, .
 	return cond;
 }
 
-__attribute__((format(printf, 1, 2))) static void diag(const char *fmt, ...)
+TAP_UNUSED __attribute__((format(printf, 1, 2))) static void diag(const char *fmt, ...)
 {
 	va_list ap;
 	printf("# ");
@@ -54,7 +58,7 @@ static void tap_rmdir(void)
 }
 
 /* A fresh private scratch directory, removed at exit. */
-static const char *tap_tmpdir(void)
+TAP_UNUSED static const char *tap_tmpdir(void)
 {
 	if (!tap_dir[0]) {
 		const char *t = getenv("TMPDIR");
@@ -68,7 +72,7 @@ static const char *tap_tmpdir(void)
 	return tap_dir;
 }
 
-static int done_testing(void)
+TAP_UNUSED static int done_testing(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;

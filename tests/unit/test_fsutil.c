@@ -477,7 +477,6 @@ static void test_set_aside(void)
 
 int main(void)
 {
-	(void)diag;
 	T = tap_tmpdir();
 	test_paths();
 	test_mkdir();

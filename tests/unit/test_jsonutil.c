@@ -304,8 +304,6 @@ static void test_generate(void)
 
 int main(void)
 {
-	(void)diag;
-	(void)tap_tmpdir;
 	test_parse();
 	test_parse_errors();
 	test_free_wiped();

@@ -303,7 +303,6 @@ static void test_harden(void)
 
 int main(void)
 {
-	(void)tap_tmpdir; /* tap.h's static helpers this file does not use */
 	test_hook_itself();
 	test_secure_wipe();
 	test_new_and_from();
