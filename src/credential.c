@@ -26,8 +26,15 @@ void credential_free(struct credential *c)
 
 enum aiauth_status credential_take(struct credential *c, const char *name, struct secret *value)
 {
+	/* credential_take(c, "api_key", secret_from_str(x)) is the natural
+	 * idiom, so a NULL value means that allocation failed.  Storing it
+	 * would leave a field that credential_to_blob() dereferences. */
+	if (!value)
+		return AIAUTH_NO_MEMORY;
 	for (size_t i = 0; i < c->n; i++) {
 		if (strcmp(c->fields[i].name, name) == 0) {
+			if (c->fields[i].value == value)
+				return AIAUTH_OK; /* freeing it would leave it dangling */
 			secret_free(c->fields[i].value);
 			c->fields[i].value = value;
 			return AIAUTH_OK;
@@ -73,11 +80,23 @@ enum aiauth_status credential_to_blob(const struct credential *c, struct secret 
 	yajl_gen g = json_gen_new(false);
 	if (!g)
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	/* A value with a NUL byte would be written as "\u0000", and the parser
+	 * side (yajl's tree keeps C strings) would cut it there: refuse it here
+	 * rather than store a credential that comes back different. */
+	for (size_t i = 0; i < c->n; i++) {
+		const struct secret *v = c->fields[i].value;
+		if (memchr(v->buf, '\0', v->len)) {
+			yajl_gen_free(g);
+			return error_set(err, AIAUTH_CORRUPT, _("the credential field %s contains a NUL byte"),
+			                 c->fields[i].name);
+		}
+	}
 	bool ok = yajl_gen_map_open(g) == yajl_gen_status_ok;
 	for (size_t i = 0; ok && i < c->n; i++) {
+		/* No NUL inside (checked above), so the value is its C string;
+		 * json_gen_string checks UTF-8 strictly. */
 		ok = json_gen_key(g, c->fields[i].name) &&
-		     yajl_gen_string(g, c->fields[i].value->buf, c->fields[i].value->len) ==
-		         yajl_gen_status_ok;
+		     json_gen_string(g, (const char *)c->fields[i].value->buf);
 	}
 	ok = ok && yajl_gen_map_close(g) == yajl_gen_status_ok;
 	if (!ok) {
@@ -94,6 +113,8 @@ enum aiauth_status credential_from_blob(const struct secret *blob, struct creden
 {
 	yajl_val v = NULL;
 	struct aiauth_error *perr = NULL;
+	if (!blob)
+		return error_set(err, AIAUTH_CORRUPT, "%s", _("the stored credential is damaged"));
 	if (json_parse((const char *)blob->buf, blob->len, &v, &perr) != AIAUTH_OK ||
 	    !YAJL_IS_OBJECT(v)) {
 		error_clear(&perr);

@@ -17,6 +17,23 @@ static const struct {
 #undef AIAUTH_STATUS_ROW
 };
 
+/* Cut a UTF-8 sequence left incomplete at the end of `s` by truncation.
+ * Messages hold translated text and file names; half a character would make
+ * them invalid UTF-8, which the JSON output refuses to generate. */
+static void utf8_trim_partial(char *s)
+{
+	size_t n = strlen(s);
+	size_t i = n;
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (want > 1 && n - (i - 1) < want)
+		s[i - 1] = '\0';
+}
+
 enum aiauth_status error_set(struct aiauth_error **err, enum aiauth_status status,
                              const char *fmt, ...)
 {
@@ -28,8 +45,10 @@ enum aiauth_status error_set(struct aiauth_error **err, enum aiauth_status statu
 	e->status = status;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	int n = vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(e->message))
+		utf8_trim_partial(e->message);
 	*err = e;
 	return status;
 }
@@ -43,6 +62,7 @@ void error_prefix(struct aiauth_error **err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	utf8_trim_partial(prefix);
 	char *msg = (*err)->message;
 	size_t cap = sizeof((*err)->message);
 	size_t plen = strlen(prefix);
@@ -54,6 +74,7 @@ void error_prefix(struct aiauth_error **err, const char *fmt, ...)
 	memmove(msg + plen, msg, mlen);
 	memcpy(msg, prefix, plen);
 	msg[plen + mlen] = '\0';
+	utf8_trim_partial(msg);
 }
 
 void error_clear(struct aiauth_error **err)

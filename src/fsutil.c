@@ -16,10 +16,16 @@
 
 char *path_join(const char *dir, const char *name)
 {
-	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	/* "$XDG_CONFIG_HOME/" is a common spelling: drop trailing slashes so
+	 * paths shown to the user have no "//" in them (a lone "/" stays). */
+	size_t dlen = strlen(dir);
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	const char *sep = dlen == 1 && dir[0] == '/' ? "" : "/";
+	size_t n = dlen + 1 + strlen(name) + 1;
 	char *p = malloc(n);
 	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
+		snprintf(p, n, "%.*s%s%s", (int)dlen, dir, sep, name);
 	return p;
 }
 
@@ -57,32 +63,63 @@ enum aiauth_status paths_data_dir(char **out, struct aiauth_error **err)
 	return xdg_dir("XDG_DATA_HOME", ".local/share", out, err);
 }
 
+/* mkdir one component with exactly 0700: the umask may strip bits we need
+ * (0700 & ~0277 would leave an unusable 0500), so a directory we created is
+ * chmod'ed; one that already existed is left alone (it is a parent we do
+ * not own, e.g. $HOME). */
+static enum aiauth_status mkdir_0700(const char *path, bool *existed, struct aiauth_error **err)
+{
+	*existed = false;
+	if (mkdir(path, 0700) == 0) {
+		if (chmod(path, 0700) != 0) {
+			int e = errno;
+			return error_set(err, AIAUTH_IO, _("cannot set permissions of %s: %s"), path,
+			                 strerror(e));
+		}
+		return AIAUTH_OK;
+	}
+	int e = errno;
+	if (e != EEXIST)
+		return error_set(err, AIAUTH_IO, _("cannot create directory %s: %s"), path,
+		                 strerror(e));
+	*existed = true;
+	return AIAUTH_OK;
+}
+
 enum aiauth_status fs_mkdir_private(const char *dir, struct aiauth_error **err)
 {
 	char path[PATH_MAX];
+	bool existed;
+	enum aiauth_status st;
+	if (!dir[0])
+		return error_set(err, AIAUTH_USAGE, "%s", _("empty directory name"));
 	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
 		return error_set(err, AIAUTH_IO, _("path too long: %s"), dir);
+	/* Trailing slashes would make the last component look empty. */
+	size_t plen = strlen(path);
+	while (plen > 1 && path[plen - 1] == '/')
+		path[--plen] = '\0';
 	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
+		if (*p != '/' || p[-1] == '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			int e = errno;
-			return error_set(err, AIAUTH_IO, _("cannot create directory %s: %s"), path,
-			                 strerror(e));
-		}
+		st = mkdir_0700(path, &existed, err);
+		if (st != AIAUTH_OK)
+			return st;
 		*p = '/';
 	}
-	if (mkdir(path, 0700) != 0) {
+	st = mkdir_0700(path, &existed, err);
+	if (st != AIAUTH_OK || !existed)
+		return st;
+	struct stat sb;
+	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return error_set(err, AIAUTH_IO, _("%s exists and is not a directory"), path);
+	/* Our own directory left group- or world-readable would expose what we
+	 * put in it: failing to tighten it is an error, not a shrug. */
+	if (sb.st_uid == geteuid() && (sb.st_mode & 077) && chmod(path, 0700) != 0) {
 		int e = errno;
-		if (e != EEXIST)
-			return error_set(err, AIAUTH_IO, _("cannot create directory %s: %s"), path,
-			                 strerror(e));
-		struct stat st;
-		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-			return error_set(err, AIAUTH_IO, _("%s exists and is not a directory"), path);
-		if (st.st_uid == geteuid() && (st.st_mode & 077))
-			chmod(path, 0700);
+		return error_set(err, AIAUTH_IO, _("cannot set permissions of %s: %s"), path,
+		                 strerror(e));
 	}
 	return AIAUTH_OK;
 }
@@ -119,7 +156,10 @@ enum aiauth_status fs_write_atomic(const char *path, const void *data, size_t le
 	}
 	if (fd < 0) {
 		int e = errno;
-		st = error_set(err, AIAUTH_IO, _("cannot create %s: %s"), tmp, strerror(e));
+		/* Name the file the user asked for; the temporary name means nothing
+		 * to them (the usual cause is an unwritable directory). */
+		st = error_set(err, AIAUTH_IO, _("cannot write %s: cannot create a file in %s: %s"),
+		               path, dir, strerror(e));
 		goto out;
 	}
 	/* The umask may have narrowed the mode; make it exactly what was asked. */
@@ -308,6 +348,28 @@ void fs_unlock(int fd)
 	}
 }
 
+/* Rename without ever replacing an existing `to`: renameat2's
+ * RENAME_NOREPLACE where the file system has it, else link() + unlink(),
+ * which fails with EEXIST just as atomically. */
+static int rename_noreplace(const char *from, const char *to)
+{
+#ifdef RENAME_NOREPLACE
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	if (link(from, to) != 0)
+		return -1;
+	if (unlink(from) != 0) {
+		int e = errno;
+		unlink(to);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 enum aiauth_status fs_set_aside(const char *path, char **moved_to, struct aiauth_error **err)
 {
 	char stamp[32];
@@ -319,12 +381,18 @@ enum aiauth_status fs_set_aside(const char *path, char **moved_to, struct aiauth
 	char *dest = malloc(n);
 	if (!dest)
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-	struct stat st;
-	snprintf(dest, n, "%s.corrupt-%s", path, stamp);
-	for (int i = 1; lstat(dest, &st) == 0 && i < 1000; i++)
-		snprintf(dest, n, "%s.corrupt-%s-%d", path, stamp, i);
-	if (rename(path, dest) != 0) {
-		int e = errno;
+	/* Checking for a free name and then renaming would race with another
+	 * process setting the same file aside in the same second; the
+	 * no-replace rename makes "never overwrite" hold without a check. */
+	int e = EEXIST;
+	for (int i = 0; i < 1000 && e == EEXIST; i++) {
+		if (i == 0)
+			snprintf(dest, n, "%s.corrupt-%s", path, stamp);
+		else
+			snprintf(dest, n, "%s.corrupt-%s-%d", path, stamp, i);
+		e = rename_noreplace(path, dest) == 0 ? 0 : errno;
+	}
+	if (e != 0) {
 		free(dest);
 		return error_set(err, AIAUTH_IO, _("cannot move %s aside: %s"), path, strerror(e));
 	}

@@ -24,7 +24,9 @@
 #include "secret.h"
 
 /* Parse `len` bytes (need not be NUL-terminated). AIAUTH_CORRUPT with a
- * message on malformed input; *out is NULL then. */
+ * message on malformed input; *out is NULL then.  Also refused: a NUL byte,
+ * text that is not strictly UTF-8 (overlong forms, surrogates), nesting
+ * deeper than 256 levels.  The message never quotes the input. */
 enum aiauth_status json_parse(const char *text, size_t len, yajl_val *out,
                               struct aiauth_error **err);
 void json_free(yajl_val v);
@@ -34,14 +36,15 @@ void json_free_wiped(yajl_val v);
  * another type.  `obj` may be NULL. */
 yajl_val json_get(yajl_val obj, const char *key);
 const char *json_get_string(yajl_val obj, const char *key);
-bool json_get_int(yajl_val obj, const char *key, int64_t *out);
+bool json_get_int(yajl_val obj, const char *key, int64_t *out); /* *out untouched on false */
 bool json_get_bool(yajl_val obj, const char *key, bool fallback);
 yajl_val json_get_object(yajl_val obj, const char *key);
 yajl_val json_get_array(yajl_val obj, const char *key);
 
 /* A generator with the wiping allocator; NULL on OOM. */
 yajl_gen json_gen_new(bool pretty);
-/* Convenience writers; every one returns false on generator error. */
+/* Convenience writers; every one returns false on generator error,
+ * including a string that is not strictly UTF-8. */
 bool json_gen_string(yajl_gen g, const char *s);
 bool json_gen_key_string(yajl_gen g, const char *key, const char *value); /* NULL value -> null */
 bool json_gen_key_int(yajl_gen g, const char *key, int64_t value);

@@ -1,6 +1,7 @@
 /* secret.c - memory that holds secrets. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -53,6 +54,12 @@ struct secret *secret_new(size_t cap)
 		return NULL;
 	if (cap < 32)
 		cap = 32;
+	/* cap + 1 must not wrap: a wrapped size would allocate a tiny buffer
+	 * that the terminating NUL is then written far beyond. */
+	if (cap == SIZE_MAX) {
+		free(s);
+		return NULL;
+	}
 	s->buf = secret_alloc_buf(cap, &s->locked);
 	if (!s->buf) {
 		free(s);
@@ -85,21 +92,30 @@ enum aiauth_status secret_append(struct secret *s, const void *p, size_t n)
 {
 	if (n == 0)
 		return AIAUTH_OK;
+	/* len + n and the doubling below must not wrap (a wrapped capacity
+	 * would loop forever or allocate too little). */
+	if (n > SIZE_MAX - 1 - s->len)
+		return AIAUTH_NO_MEMORY;
 	if (s->len + n > s->cap) {
-		size_t cap = s->cap * 2;
-		while (cap < s->len + n)
-			cap *= 2;
+		size_t need = s->len + n;
+		size_t cap = s->cap;
+		while (cap < need)
+			cap = cap > (SIZE_MAX - 1) / 2 ? need : cap * 2;
 		bool locked;
 		unsigned char *buf = secret_alloc_buf(cap, &locked);
 		if (!buf)
 			return AIAUTH_NO_MEMORY;
+		/* Copy the appended bytes before the old buffer is released: `p`
+		 * may point into it (appending a secret to itself). */
 		memcpy(buf, s->buf, s->len);
+		memcpy(buf + s->len, p, n);
 		secret_release_buf(s->buf, s->cap, s->locked);
 		s->buf = buf;
 		s->cap = cap;
 		s->locked = locked;
+	} else {
+		memmove(s->buf + s->len, p, n);
 	}
-	memcpy(s->buf + s->len, p, n);
 	s->len += n;
 	s->buf[s->len] = '\0';
 	return AIAUTH_OK;
