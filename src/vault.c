@@ -11,6 +11,8 @@
 
 #define VAULT_MAGIC "AIAUTHVT"
 #define VAULT_CHECK_LABEL "aiauth vault key check"
+#define VAULT_ENC_INFO "aiauth vault AES-256-GCM key"
+#define VAULT_CHECK_INFO "aiauth vault key-check key"
 /* Above this a header is not a choice anybody made: at ~1 µs per iteration it
  * would take about a minute to open, so it is read as damage, not obeyed. */
 #define VAULT_MAX_ITERATIONS 50000000u
@@ -139,6 +141,7 @@ static enum aiauth_status vault_derive(const struct secret *passphrase,
 {
 	enum aiauth_status st = AIAUTH_OK;
 	unsigned char mac[HMAC_LEN];
+	unsigned char master[32];
 	struct vault_key *key = calloc(1, sizeof(*key));
 	if (!key || !(key->keys = secret_new(DERIVED_LEN))) {
 		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
@@ -147,10 +150,25 @@ static enum aiauth_status vault_derive(const struct secret *passphrase,
 	memcpy(key->salt, salt, SALT_LEN);
 	key->iterations = iterations;
 
+	/* One PBKDF2 chain gives a 32-byte master key; HKDF-Expand splits it
+	 * into the AES key and the key-check key.  Asking PBKDF2 for 64 bytes
+	 * would run two full chains, while a guesser only needs the one that
+	 * keys the check: we would pay twice what each guess costs them. */
 	gnutls_datum_t pw = {passphrase->buf, (unsigned)passphrase->len};
 	gnutls_datum_t sd = {key->salt, SALT_LEN};
-	int rc = gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sd, iterations, key->keys->buf,
-	                       DERIVED_LEN);
+	int rc = gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sd, iterations, master, sizeof(master));
+	if (rc < 0) {
+		st = error_set(err, AIAUTH_FAILED, _("cannot derive the vault key: %s"),
+		               gnutls_strerror(rc));
+		goto out;
+	}
+	gnutls_datum_t prk = {master, sizeof(master)};
+	gnutls_datum_t enc_info = {(unsigned char *)VAULT_ENC_INFO, strlen(VAULT_ENC_INFO)};
+	gnutls_datum_t check_info = {(unsigned char *)VAULT_CHECK_INFO, strlen(VAULT_CHECK_INFO)};
+	rc = gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk, &enc_info, key->keys->buf, AES_KEY_LEN);
+	if (rc >= 0)
+		rc = gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk, &check_info,
+		                        key->keys->buf + AES_KEY_LEN, CHECK_KEY_LEN);
 	if (rc < 0) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot derive the vault key: %s"),
 		               gnutls_strerror(rc));
@@ -172,6 +190,7 @@ static enum aiauth_status vault_derive(const struct secret *passphrase,
 	key = NULL;
 out:
 	secure_wipe(mac, sizeof(mac));
+	secure_wipe(master, sizeof(master));
 	vault_key_free(key);
 	return st;
 }

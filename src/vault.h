@@ -7,11 +7,13 @@
  *   key check (16)
  *   ciphertext || tag (16)
  * The header (everything before the ciphertext) is the AEAD's associated
- * data, so no parameter can be changed unnoticed.  PBKDF2 derives 64 bytes:
- * the first 32 are the AES key, the last 32 key an HMAC-SHA256 of a fixed
- * string whose first 16 bytes are the "key check".  A key check that does not
- * match means a wrong passphrase (AIAUTH_BAD_PASSPHRASE); a key check that
- * matches with a failing tag means the file was damaged or tampered with
+ * data, so no parameter can be changed unnoticed.  PBKDF2 derives a 32-byte
+ * master key, which HKDF-Expand (SHA-256) turns into the AES key (info
+ * "aiauth vault AES-256-GCM key") and a check key (info "aiauth vault
+ * key-check key"); the "key check" is the first 16 bytes of HMAC-SHA256 of a
+ * fixed string under the check key.  A key check that does not match means
+ * a wrong passphrase (AIAUTH_BAD_PASSPHRASE); a key check that matches with
+ * a failing tag means the file was damaged or tampered with
  * (AIAUTH_CORRUPT).
  *
  * vault_key holds the derived keys so that a process derives once (the KDF

@@ -1,0 +1,110 @@
+/* cli.h - the command line: shared context and the command table.
+ *
+ * The command line is a front end like the screens: it calls the core,
+ * prints results on stdout, one-line errors on stderr ("aiauth: ..."), and
+ * returns the exit status of the core's status table (error.h). */
+#ifndef AIAUTH_CLI_H
+#define AIAUTH_CLI_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "registry.h"
+#include "secret.h"
+#include "secretstore.h"
+#include "store.h"
+
+/* Global options and what was opened lazily for the command. */
+struct cli {
+	enum secret_backend forced_backend; /* --store */
+	const char *passphrase_file;        /* --passphrase-file or AIAUTH_PASSPHRASE_FILE */
+	struct registry *registry;
+	struct secretstore *secrets;
+};
+
+/* One-line error on stderr, then the exit status for it.  Frees *err. */
+int cli_fail(struct aiauth_error **err);
+/* printf-style error line for usage problems; returns the USAGE exit status. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "aiauth: warning: ..." on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The registry (loaded on first use). */
+enum aiauth_status cli_registry(struct cli *cli, struct registry **out,
+                                struct aiauth_error **err);
+/* A provider by id, with a helpful error for unknown ids. */
+enum aiauth_status cli_provider(struct cli *cli, const char *id, const struct provider **out,
+                                struct aiauth_error **err);
+/* The secret store: --store, else the backend recorded in the account store,
+ * else the automatic choice. */
+enum aiauth_status cli_secrets(struct cli *cli, struct secretstore **out,
+                               struct aiauth_error **err);
+/* The same, for a given backend and reason (store migrate). */
+enum aiauth_status cli_secrets_open(struct cli *cli, enum secret_backend backend,
+                                    const char *reason, struct secretstore **out,
+                                    struct aiauth_error **err);
+void cli_close(struct cli *cli);
+
+/* Record the backend that holds the secrets, when none is recorded yet. */
+enum aiauth_status cli_record_backend(enum secret_backend backend, bool overwrite,
+                                      struct aiauth_error **err);
+
+/* prompt.c: reading what a person types or pipes in. */
+bool prompt_stdin_is_tty(void);
+/* A line typed on the terminal (/dev/tty) without echo. */
+enum aiauth_status prompt_masked(const char *question, struct secret **out,
+                                 struct aiauth_error **err);
+/* A yes/no question on the terminal; false when there is no terminal. */
+bool prompt_confirm(const char *question);
+/* All of standard input (at most `max` bytes), for piped keys. */
+enum aiauth_status prompt_read_stdin(size_t max, struct secret **out, struct aiauth_error **err);
+/* One line of standard input (without the newline), at most `max` bytes. */
+enum aiauth_status prompt_read_stdin_line(size_t max, struct secret **out,
+                                          struct aiauth_error **err);
+
+/* Resolve the credential of `provider` (account name optional), reading the
+ * secret.  *account is a copy the caller frees with account_copy_free();
+ * *cred is NULL for keyless accounts. */
+struct account;
+struct credential;
+enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char *account_name,
+                               struct account **account, struct credential **cred,
+                               struct aiauth_error **err);
+struct account *account_copy(const struct account *a);
+void account_copy_free(struct account *a);
+
+/* Commands: argc/argv start at the command name. */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_add(struct cli *cli, int argc, char **argv);
+int cmd_remove(struct cli *cli, int argc, char **argv);
+int cmd_rename(struct cli *cli, int argc, char **argv);
+int cmd_use(struct cli *cli, int argc, char **argv);
+int cmd_rr(struct cli *cli, int argc, char **argv);
+int cmd_token(struct cli *cli, int argc, char **argv);
+int cmd_env(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_test(struct cli *cli, int argc, char **argv);
+int cmd_models(struct cli *cli, int argc, char **argv);
+int cmd_detect(struct cli *cli, int argc, char **argv);
+int cmd_providers(struct cli *cli, int argc, char **argv);
+int cmd_store(struct cli *cli, int argc, char **argv);
+
+/* A small option parser for the commands.  Options may stand anywhere
+ * before "--"; "--name=value" and "--name value" both work.  Positional
+ * arguments are collected in order.  Returns 0, or the usage exit status
+ * after printing the problem.  *rest (optional) receives the index of the
+ * first argument after "--" (argc when there is none). */
+struct cli_opt {
+	const char *name;   /* "--label" */
+	const char **value; /* set for options that take a value */
+	bool *flag;         /* set for flags */
+	const char ***list; /* repeated values (NULL-terminated, heap array) */
+};
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos,
+              int max_pos, int *n_pos, int *rest);
+
+/* Print the help of one command (or of all when name is NULL). */
+void cli_help(const char *name);
+
+#endif

@@ -1,0 +1,283 @@
+/* secretstore.c - the front of the secret store: chooses a backend, says
+ * why, and gives every backend the same messages. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secretstore_backend.h"
+
+#define DEFAULT_PROBE_TIMEOUT_MS 2000
+
+struct secretstore {
+	enum secret_backend backend; /* KEYRING or FILE, never AUTO */
+	const struct secretstore_ops *ops;
+	void *impl;
+	char *reason;   /* translated sentence */
+	char *location; /* translated phrase or the vault path */
+};
+
+static const char *const backend_names[] = {
+	[SECRET_BACKEND_AUTO] = "auto",
+	[SECRET_BACKEND_KEYRING] = "keyring",
+	[SECRET_BACKEND_FILE] = "file",
+};
+
+const char *secret_backend_name(enum secret_backend b)
+{
+	if ((unsigned)b >= sizeof(backend_names) / sizeof(backend_names[0]))
+		return "?";
+	return backend_names[b];
+}
+
+bool secret_backend_parse(const char *s, enum secret_backend *out)
+{
+	for (size_t i = 0; s && i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (strcmp(s, backend_names[i]) == 0) {
+			*out = (enum secret_backend)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+enum aiauth_status secretstore_probe_keyring(int timeout_ms, char **why)
+{
+	return keyring_probe(timeout_ms > 0 ? timeout_ms : DEFAULT_PROBE_TIMEOUT_MS, why);
+}
+
+/* A backend's detail goes to the caller when the caller has none yet. */
+static void error_pass(struct aiauth_error **err, struct aiauth_error **local)
+{
+	if (err && !*err) {
+		*err = *local;
+		*local = NULL;
+	} else {
+		error_clear(local);
+	}
+}
+
+static char *join_reason(const char *why, const char *tail)
+{
+	size_t n = strlen(why) + strlen(tail) + 3;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s; %s", why, tail);
+	return s;
+}
+
+static enum aiauth_status open_keyring(struct secretstore *ss, const struct secretstore_options *o,
+                                       struct aiauth_error **err)
+{
+	enum aiauth_status st = keyring_backend_open(o, &ss->ops, &ss->impl, err);
+	if (st != AIAUTH_OK)
+		return st;
+	ss->backend = SECRET_BACKEND_KEYRING;
+	ss->location = strdup(_("the default keyring collection"));
+	if (!ss->location)
+		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	return AIAUTH_OK;
+}
+
+static enum aiauth_status open_file(struct secretstore *ss, const struct secretstore_options *o,
+                                    struct aiauth_error **err)
+{
+	enum aiauth_status st = file_backend_open(o, &ss->ops, &ss->impl, &ss->location, err);
+	if (st != AIAUTH_OK)
+		return st;
+	ss->backend = SECRET_BACKEND_FILE;
+	return AIAUTH_OK;
+}
+
+enum aiauth_status secretstore_open(const struct secretstore_options *opts,
+                                    struct secretstore **out, struct aiauth_error **err)
+{
+	static const struct secretstore_options defaults = {0};
+	const struct secretstore_options *o = opts ? opts : &defaults;
+	enum aiauth_status st = AIAUTH_OK;
+	char *why = NULL;
+	struct secretstore *ss = calloc(1, sizeof(*ss));
+
+	*out = NULL;
+	if (!ss)
+		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+
+	switch (o->backend) {
+	case SECRET_BACKEND_FILE:
+		st = open_file(ss, o, err);
+		if (st != AIAUTH_OK)
+			goto out;
+		ss->reason = strdup(o->reason ? o->reason : _("the encrypted file was asked for"));
+		break;
+	case SECRET_BACKEND_KEYRING:
+		/* Forced or not, a keyring that cannot answer must not be used:
+		 * the first libsecret call would wait for a prompt or a bus. */
+		st = secretstore_probe_keyring(o->probe_timeout_ms, &why);
+		if (st != AIAUTH_OK) {
+			st = error_set(err, st, _("the keyring is not available: %s"),
+			               why ? why : _("no Secret Service on the session bus"));
+			goto out;
+		}
+		st = open_keyring(ss, o, err);
+		if (st != AIAUTH_OK)
+			goto out;
+		ss->reason = strdup(o->reason ? o->reason : _("the keyring was asked for"));
+		break;
+	case SECRET_BACKEND_AUTO:
+	default:
+		st = secretstore_probe_keyring(o->probe_timeout_ms, &why);
+		if (st == AIAUTH_NO_MEMORY) {
+			st = error_set(err, st, "%s", _("out of memory"));
+			goto out;
+		}
+		if (st == AIAUTH_OK) {
+			struct aiauth_error *kerr = NULL;
+			st = open_keyring(ss, o, &kerr);
+			if (st == AIAUTH_OK) {
+				ss->reason = strdup(_("a Secret Service answered on the session bus"));
+				break;
+			}
+			if (st == AIAUTH_NO_MEMORY) {
+				error_pass(err, &kerr);
+				goto out;
+			}
+			/* The probe passed but libsecret did not: still the file,
+			 * and the reason says what went wrong. */
+			why = strdup(kerr ? kerr->message : _("the keyring could not be opened"));
+			error_clear(&kerr);
+			if (ss->impl)
+				ss->ops->close(ss->impl);
+			ss->ops = NULL;
+			ss->impl = NULL;
+			free(ss->location);
+			ss->location = NULL;
+		}
+		ss->reason = join_reason(why ? why : _("no Secret Service on the session bus"),
+		                         _("using the encrypted file instead"));
+		if (!ss->reason) {
+			st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+			goto out;
+		}
+		st = open_file(ss, o, err);
+		if (st != AIAUTH_OK) {
+			/* Say why the file was tried at all. */
+			error_prefix(err, "%s: ", ss->reason);
+			goto out;
+		}
+		break;
+	}
+	if (!ss->reason) {
+		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		goto out;
+	}
+	*out = ss;
+	ss = NULL;
+out:
+	free(why);
+	secretstore_close(ss);
+	return st;
+}
+
+void secretstore_close(struct secretstore *ss)
+{
+	if (!ss)
+		return;
+	if (ss->ops && ss->impl)
+		ss->ops->close(ss->impl);
+	free(ss->reason);
+	free(ss->location);
+	free(ss);
+}
+
+enum secret_backend secretstore_backend(const struct secretstore *ss)
+{
+	return ss->backend;
+}
+
+const char *secretstore_reason(const struct secretstore *ss)
+{
+	return ss->reason;
+}
+
+const char *secretstore_location(const struct secretstore *ss)
+{
+	return ss->location ? ss->location : "";
+}
+
+static enum aiauth_status check_id(const char *account_id, struct aiauth_error **err)
+{
+	if (!account_id || !*account_id)
+		return error_set(err, AIAUTH_USAGE, "%s", _("an account id is needed"));
+	return AIAUTH_OK;
+}
+
+enum aiauth_status secretstore_get(struct secretstore *ss, const char *account_id,
+                                   struct secret **out, struct aiauth_error **err)
+{
+	struct aiauth_error *local = NULL;
+	*out = NULL;
+	enum aiauth_status st = check_id(account_id, err);
+	if (st != AIAUTH_OK)
+		return st;
+	st = ss->ops->get(ss->impl, account_id, out, &local);
+	if (st == AIAUTH_NOT_FOUND) {
+		/* Backends need not say it; the front says it the same way. */
+		error_clear(&local);
+		return error_set(err, AIAUTH_NOT_FOUND, _("no secret is stored for account %s"),
+		                 account_id);
+	}
+	if (st != AIAUTH_OK) {
+		SECRET_FREE(*out);
+		if (!local)
+			error_set(&local, st, "%s", _(status_text(st)));
+	}
+	error_pass(err, &local);
+	return st;
+}
+
+enum aiauth_status secretstore_put(struct secretstore *ss, const char *account_id,
+                                   const struct secret_meta *meta, const struct secret *value,
+                                   struct aiauth_error **err)
+{
+	static const struct secret_meta no_meta = {0};
+	enum aiauth_status st = check_id(account_id, err);
+	if (st != AIAUTH_OK)
+		return st;
+	if (!value)
+		return error_set(err, AIAUTH_USAGE, "%s", _("no secret to store"));
+	return ss->ops->put(ss->impl, account_id, meta ? meta : &no_meta, value, err);
+}
+
+enum aiauth_status secretstore_delete(struct secretstore *ss, const char *account_id,
+                                      struct aiauth_error **err)
+{
+	enum aiauth_status st = check_id(account_id, err);
+	if (st != AIAUTH_OK)
+		return st;
+	struct aiauth_error *local = NULL;
+	st = ss->ops->del(ss->impl, account_id, &local);
+	if (st == AIAUTH_NOT_FOUND) {
+		error_clear(&local);
+		return AIAUTH_OK;
+	}
+	error_pass(err, &local);
+	return st;
+}
+
+enum aiauth_status secretstore_list(struct secretstore *ss, char ***ids, size_t *n,
+                                    struct aiauth_error **err)
+{
+	*ids = NULL;
+	*n = 0;
+	return ss->ops->list(ss->impl, ids, n, err);
+}
+
+void secretstore_free_ids(char **ids, size_t n)
+{
+	if (!ids)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}

@@ -1,0 +1,662 @@
+/* secretstore_keyring.c - the Secret Service backend (libsecret) and the
+ * probe that decides whether it can be used.
+ *
+ * Items use aiauth's own schema, "org.aiauth.Credential", with the string
+ * attributes account_id, provider and kind.  Attributes are stored and sent
+ * in the clear by every Secret Service, so they hold identifiers only; the
+ * credential blob is the item's secret (STYLE.md rule 11, as in
+ * git-credential-libsecret).
+ *
+ * Nothing here asks for an unlock prompt: a prompt cannot be answered in a
+ * headless session and the _sync calls would wait for it.  Reads search
+ * without SECRET_SEARCH_UNLOCK and report a locked item as "the keyring is
+ * locked"; writes look the default collection up and refuse when it is
+ * locked.  Only delete goes through secret_password_clearv_sync(), which
+ * deletes what it can see.
+ *
+ * keyring_probe() talks D-Bus itself, on its own connection and with
+ * explicit timeouts, so that it answers within timeout_ms whatever sits on
+ * (or is missing from) the session bus. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libsecret/secret.h>
+
+#include "secret.h"
+#include "secretstore_backend.h"
+
+#define SECRETS_NAME "org.freedesktop.secrets"
+#define SECRETS_PATH "/org/freedesktop/secrets"
+#define SECRETS_SERVICE_IFACE "org.freedesktop.Secret.Service"
+#define SECRETS_COLLECTION_IFACE "org.freedesktop.Secret.Collection"
+
+static const SecretSchema aiauth_schema = {
+	.name = "org.aiauth.Credential",
+	.flags = SECRET_SCHEMA_NONE,
+	.attributes = {
+		{.name = "account_id", .type = SECRET_SCHEMA_ATTRIBUTE_STRING},
+		{.name = "provider", .type = SECRET_SCHEMA_ATTRIBUTE_STRING},
+		{.name = "kind", .type = SECRET_SCHEMA_ATTRIBUTE_STRING},
+		{.name = NULL, .type = 0},
+	},
+};
+
+struct keyring {
+	SecretService *service;
+};
+
+/* ------------------------------------------------------------ messages */
+
+/* One line for a GError from libsecret or GDBus.  GLib's own text is used
+ * only as a last resort; it names D-Bus errors and paths, never secrets. */
+static const char *keyring_gerror_text(const GError *e)
+{
+	if (!e)
+		return _("the Secret Service gave no answer");
+	if (g_error_matches(e, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
+		return _("the keyring is locked");
+	if (g_error_matches(e, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT))
+		return _("no default keyring collection");
+	if (g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	    g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND))
+		return _("no Secret Service on the session bus");
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+	    g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+	    g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+	    g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))
+		return _("the Secret Service did not answer in time");
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return _("the request to the keyring was cancelled");
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+	    g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+	    g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CLOSED))
+		return _("no session bus");
+	return e->message;
+}
+
+/* AIAUTH_BACKEND "<doing>: <reason>"; frees the GError. */
+static enum aiauth_status keyring_fail(struct aiauth_error **err, GError **e, const char *doing)
+{
+	enum aiauth_status st =
+		error_set(err, AIAUTH_BACKEND, "%s: %s", doing, keyring_gerror_text(e ? *e : NULL));
+	if (e)
+		g_clear_error(e);
+	return st;
+}
+
+/* ----------------------------------------------------------- the backend */
+
+static GHashTable *attrs_new(void)
+{
+	/* Keys and values are borrowed: the table never outlives the call. */
+	return g_hash_table_new(g_str_hash, g_str_equal);
+}
+
+static enum aiauth_status keyring_get(void *impl, const char *id, struct secret **out,
+                                      struct aiauth_error **err)
+{
+	struct keyring *k = impl;
+	enum aiauth_status st = AIAUTH_NOT_FOUND;
+	GError *e = NULL;
+	GList *items = NULL;
+	GHashTable *attrs = attrs_new();
+	bool locked = false;
+
+	*out = NULL;
+	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
+	items = secret_service_search_sync(k->service, &aiauth_schema, attrs,
+	                                   SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, NULL,
+	                                   &e);
+	if (e) {
+		st = keyring_fail(err, &e, _("cannot read from the keyring"));
+		goto out;
+	}
+	for (GList *l = items; l; l = l->next) {
+		SecretItem *item = l->data;
+		if (secret_item_get_locked(item)) {
+			locked = true;
+			continue;
+		}
+		SecretValue *value = secret_item_get_secret(item);
+		if (!value)
+			continue;
+		gsize len = 0;
+		const gchar *bytes = secret_value_get(value, &len);
+		/* libsecret keeps the value in its own wiped, non-swappable memory;
+		 * our copy is a struct secret, wiped in turn when freed. */
+		*out = secret_from_mem(bytes, len);
+		secret_value_unref(value);
+		if (!*out) {
+			st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+			goto out;
+		}
+		st = AIAUTH_OK;
+		goto out;
+	}
+	if (locked)
+		st = error_set(err, AIAUTH_BACKEND, "%s: %s", _("cannot read from the keyring"),
+		               _("the keyring is locked"));
+out:
+	g_list_free_full(items, g_object_unref);
+	g_hash_table_unref(attrs);
+	return st;
+}
+
+static bool attr_equal(GHashTable *attrs, const char *name, const char *want)
+{
+	const char *have = g_hash_table_lookup(attrs, name);
+	if (!have || !want)
+		return have == want || (have && !*have && !want);
+	return strcmp(have, want) == 0;
+}
+
+/* A put replaces the item whose attributes are all equal; an item of the
+ * same account with another provider or kind would survive it and make
+ * lookups ambiguous.  Remove those after the new item is safely stored, so
+ * that a failure never leaves the account with no secret at all. */
+static enum aiauth_status keyring_drop_stale(struct keyring *k, const char *id,
+                                             const struct secret_meta *meta,
+                                             struct aiauth_error **err)
+{
+	enum aiauth_status st = AIAUTH_OK;
+	GError *e = NULL;
+	GHashTable *attrs = attrs_new();
+	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
+	GList *items = secret_service_search_sync(k->service, &aiauth_schema, attrs,
+	                                          SECRET_SEARCH_ALL, NULL, &e);
+	if (e) {
+		st = keyring_fail(err, &e, _("cannot tidy the keyring"));
+		goto out;
+	}
+	for (GList *l = items; l; l = l->next) {
+		SecretItem *item = l->data;
+		GHashTable *have = secret_item_get_attributes(item);
+		bool same = have && attr_equal(have, "provider", meta->provider) &&
+		            attr_equal(have, "kind", meta->kind);
+		if (have)
+			g_hash_table_unref(have);
+		if (same)
+			continue;
+		if (!secret_item_delete_sync(item, NULL, &e)) {
+			st = keyring_fail(err, &e, _("cannot remove an old keyring item"));
+			goto out;
+		}
+	}
+out:
+	g_list_free_full(items, g_object_unref);
+	g_hash_table_unref(attrs);
+	return st;
+}
+
+static enum aiauth_status keyring_put(void *impl, const char *id, const struct secret_meta *meta,
+                                      const struct secret *value, struct aiauth_error **err)
+{
+	struct keyring *k = impl;
+	enum aiauth_status st = AIAUTH_OK;
+	GError *e = NULL;
+	GHashTable *attrs = attrs_new();
+	SecretCollection *coll = NULL;
+	SecretValue *sv = NULL;
+	SecretItem *item = NULL;
+	char *label = NULL;
+	const char *doing = _("cannot store the secret in the keyring");
+
+	const char *pname = meta->provider_name && *meta->provider_name ? meta->provider_name
+	                                                                : meta->provider;
+	/* The label is data kept in the keyring, so it is not translated. */
+	if (meta->label && *meta->label)
+		label = g_strdup_printf("aiauth: %s (%s)", pname ? pname : "?", meta->label);
+	else
+		label = g_strdup_printf("aiauth: %s", pname ? pname : "?");
+
+	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
+	if (meta->provider)
+		g_hash_table_insert(attrs, (gpointer) "provider", (gpointer)meta->provider);
+	if (meta->kind)
+		g_hash_table_insert(attrs, (gpointer) "kind", (gpointer)meta->kind);
+
+	coll = secret_collection_for_alias_sync(k->service, SECRET_COLLECTION_DEFAULT,
+	                                        SECRET_COLLECTION_NONE, NULL, &e);
+	if (e) {
+		st = keyring_fail(err, &e, doing);
+		goto out;
+	}
+	if (!coll) {
+		st = error_set(err, AIAUTH_BACKEND, "%s: %s", doing,
+		               _("no default keyring collection"));
+		goto out;
+	}
+	/* Storing into a locked collection would start an unlock prompt. */
+	if (secret_collection_get_locked(coll)) {
+		st = error_set(err, AIAUTH_BACKEND, "%s: %s", doing, _("the keyring is locked"));
+		goto out;
+	}
+	/* secret_value_new copies into libsecret's wiped memory. */
+	sv = secret_value_new((const gchar *)value->buf, (gssize)value->len, "text/plain");
+	item = secret_item_create_sync(coll, &aiauth_schema, attrs, label, sv,
+	                               SECRET_ITEM_CREATE_REPLACE, NULL, &e);
+	if (!item) {
+		st = keyring_fail(err, &e, doing);
+		goto out;
+	}
+	st = keyring_drop_stale(k, id, meta, err);
+out:
+	if (item)
+		g_object_unref(item);
+	if (sv)
+		secret_value_unref(sv);
+	if (coll)
+		g_object_unref(coll);
+	g_hash_table_unref(attrs);
+	g_free(label);
+	return st;
+}
+
+static enum aiauth_status keyring_del(void *impl, const char *id, struct aiauth_error **err)
+{
+	(void)impl;
+	GError *e = NULL;
+	GHashTable *attrs = attrs_new();
+	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
+	/* FALSE without an error means there was nothing to delete. */
+	secret_password_clearv_sync(&aiauth_schema, attrs, NULL, &e);
+	g_hash_table_unref(attrs);
+	if (e)
+		return keyring_fail(err, &e, _("cannot delete the secret from the keyring"));
+	return AIAUTH_OK;
+}
+
+static enum aiauth_status keyring_list(void *impl, char ***ids, size_t *n,
+                                       struct aiauth_error **err)
+{
+	struct keyring *k = impl;
+	enum aiauth_status st = AIAUTH_OK;
+	GError *e = NULL;
+	GHashTable *attrs = attrs_new();
+	char **v = NULL;
+	size_t count = 0;
+
+	*ids = NULL;
+	*n = 0;
+	GList *items = secret_service_search_sync(k->service, &aiauth_schema, attrs,
+	                                          SECRET_SEARCH_ALL, NULL, &e);
+	if (e) {
+		st = keyring_fail(err, &e, _("cannot list the keyring"));
+		goto out;
+	}
+	v = calloc(g_list_length(items) + 1, sizeof(*v));
+	if (!v) {
+		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		goto out;
+	}
+	for (GList *l = items; l; l = l->next) {
+		GHashTable *have = secret_item_get_attributes(l->data);
+		const char *id = have ? g_hash_table_lookup(have, "account_id") : NULL;
+		bool dup = false;
+		for (size_t i = 0; id && i < count; i++)
+			dup = dup || strcmp(v[i], id) == 0;
+		if (id && !dup) {
+			v[count] = strdup(id);
+			if (!v[count]) {
+				g_hash_table_unref(have);
+				st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+				goto out;
+			}
+			count++;
+		}
+		if (have)
+			g_hash_table_unref(have);
+	}
+	*ids = v;
+	*n = count;
+	v = NULL;
+out:
+	if (v) {
+		for (size_t i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+	}
+	g_list_free_full(items, g_object_unref);
+	g_hash_table_unref(attrs);
+	return st;
+}
+
+static void keyring_close(void *impl)
+{
+	struct keyring *k = impl;
+	if (!k)
+		return;
+	if (k->service)
+		g_object_unref(k->service);
+	free(k);
+	/* Drop libsecret's shared proxy too: nothing in aiauth holds a second
+	 * keyring store, and a later open makes a fresh one. */
+	secret_service_disconnect();
+}
+
+static const struct secretstore_ops keyring_ops = {
+	.get = keyring_get,
+	.put = keyring_put,
+	.del = keyring_del,
+	.list = keyring_list,
+	.close = keyring_close,
+};
+
+enum aiauth_status keyring_backend_open(const struct secretstore_options *opts,
+                                        const struct secretstore_ops **ops, void **impl,
+                                        struct aiauth_error **err)
+{
+	(void)opts;
+	GError *e = NULL;
+	struct keyring *k = calloc(1, sizeof(*k));
+	if (!k)
+		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	/* OPEN_SESSION negotiates an encrypted transfer of secret values. */
+	k->service = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, NULL, &e);
+	if (!k->service) {
+		free(k);
+		return keyring_fail(err, &e, _("cannot open the keyring"));
+	}
+	*ops = &keyring_ops;
+	*impl = k;
+	return AIAUTH_OK;
+}
+
+/* ------------------------------------------------------------- the probe */
+
+__attribute__((format(printf, 2, 3))) static enum aiauth_status
+probe_fail(char **why, const char *fmt, ...)
+{
+	if (why && !*why) {
+		va_list ap;
+		va_start(ap, fmt);
+		if (vasprintf(why, fmt, ap) < 0)
+			*why = NULL;
+		va_end(ap);
+	}
+	return AIAUTH_BACKEND;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Undo D-Bus address escaping (%XX) of the n bytes of a path value. */
+static char *address_unescape(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
+		    (lo = hex_value(s[i + 2])) >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* false when every entry of the address is a unix:path= whose socket is
+ * missing: connecting would only fail, and some GLib versions would try to
+ * autolaunch a bus instead.  Other transports are left to GDBus. */
+static bool address_may_work(const char *addr)
+{
+	const char *p = addr;
+	while (*p) {
+		size_t len = strcspn(p, ";");
+		if (len > 0) {
+			if (strncmp(p, "unix:", 5) != 0)
+				return true;
+			const char *kv = p + 5, *end = p + len, *path = NULL;
+			size_t plen = 0;
+			while (kv < end) {
+				size_t kl = strcspn(kv, ",;");
+				if (kv + kl > end)
+					kl = (size_t)(end - kv);
+				if (kl > 5 && strncmp(kv, "path=", 5) == 0) {
+					path = kv + 5;
+					plen = kl - 5;
+				}
+				kv += kl + 1;
+			}
+			if (!path)
+				return true; /* abstract=, dir=, tmpdir=: cannot check */
+			char *fs = address_unescape(path, plen);
+			struct stat st;
+			bool there = fs && stat(fs, &st) == 0 && S_ISSOCK(st.st_mode);
+			free(fs);
+			if (there)
+				return true;
+		}
+		p += len;
+		if (*p == ';')
+			p++;
+	}
+	return false;
+}
+
+struct probe_connect {
+	GDBusConnection *conn;
+	GError *error;
+	bool done;
+};
+
+static void probe_connected(GObject *src, GAsyncResult *res, gpointer data)
+{
+	(void)src;
+	struct probe_connect *pc = data;
+	pc->conn = g_dbus_connection_new_for_address_finish(res, &pc->error);
+	pc->done = true;
+}
+
+static gboolean probe_cancel(gpointer data)
+{
+	g_cancellable_cancel(data);
+	return G_SOURCE_REMOVE;
+}
+
+static int ms_left(gint64 deadline)
+{
+	gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+	return left < 1 ? 1 : left > G_MAXINT ? G_MAXINT : (int)left;
+}
+
+/* Connect with a deadline: the socket may exist and never answer the
+ * authentication (a stale or stopped bus), and the _sync constructor has
+ * no timeout of its own.  A private main context keeps this from touching
+ * anyone else's. */
+static GDBusConnection *probe_connect(const char *addr, gint64 deadline, GError **error)
+{
+	struct probe_connect pc = {0};
+	GMainContext *ctx = g_main_context_new();
+	GCancellable *cancel = g_cancellable_new();
+	g_main_context_push_thread_default(ctx);
+	g_dbus_connection_new_for_address(addr,
+	                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+	                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+	                                  NULL, cancel, probe_connected, &pc);
+	GSource *timer = g_timeout_source_new((guint)ms_left(deadline));
+	g_source_set_callback(timer, probe_cancel, cancel, NULL);
+	g_source_attach(timer, ctx);
+	/* After a cancel the callback still comes, with G_IO_ERROR_CANCELLED. */
+	while (!pc.done)
+		g_main_context_iteration(ctx, TRUE);
+	g_source_destroy(timer);
+	g_source_unref(timer);
+	g_main_context_pop_thread_default(ctx);
+	g_main_context_unref(ctx);
+	g_object_unref(cancel);
+	if (pc.error) {
+		if (g_error_matches(pc.error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			g_clear_error(&pc.error);
+			g_set_error_literal(&pc.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+		}
+		g_propagate_error(error, pc.error);
+	}
+	return pc.conn;
+}
+
+static GVariant *probe_call(GDBusConnection *conn, const char *dest, const char *path,
+                            const char *iface, const char *method, GVariant *args,
+                            const char *reply_type, gint64 deadline, GError **error)
+{
+	return g_dbus_connection_call_sync(conn, dest, path, iface, method, args,
+	                                   G_VARIANT_TYPE(reply_type),
+	                                   G_DBUS_CALL_FLAGS_NONE, ms_left(deadline), NULL, error);
+}
+
+static enum aiauth_status probe_call_failed(char **why, GError **e, int timeout_ms)
+{
+	enum aiauth_status st;
+	if (g_error_matches(*e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+	    g_error_matches(*e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+	    g_error_matches(*e, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+	    g_error_matches(*e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))
+		st = probe_fail(why, _("the Secret Service did not answer within %d ms"), timeout_ms);
+	else
+		st = probe_fail(why, "%s", keyring_gerror_text(*e));
+	g_clear_error(e);
+	return st;
+}
+
+static bool strv_contains_name(GVariant *names, const char *want)
+{
+	GVariantIter it;
+	const char *name;
+	g_variant_iter_init(&it, names);
+	while (g_variant_iter_next(&it, "&s", &name))
+		if (strcmp(name, want) == 0)
+			return true;
+	return false;
+}
+
+enum aiauth_status keyring_probe(int timeout_ms, char **why)
+{
+	enum aiauth_status st = AIAUTH_OK;
+	GError *e = NULL;
+	GDBusConnection *conn = NULL;
+	GVariant *r = NULL;
+	char *fallback = NULL;
+
+	if (why)
+		*why = NULL;
+	if (timeout_ms <= 0)
+		timeout_ms = 2000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	/* Where GLib would look: the variable, else $XDG_RUNTIME_DIR/bus. */
+	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
+	if (!addr || !*addr) {
+		const char *rt = getenv("XDG_RUNTIME_DIR");
+		if (rt && *rt == '/') {
+			fallback = g_strdup_printf("unix:path=%s/bus", rt);
+			addr = fallback;
+		}
+	}
+	if (!addr || !address_may_work(addr)) {
+		st = probe_fail(why, "%s", _("no session bus"));
+		goto out;
+	}
+
+	conn = probe_connect(addr, deadline, &e);
+	if (!conn) {
+		if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+			st = probe_fail(why, _("the session bus did not answer within %d ms"),
+			                timeout_ms);
+		else
+			st = probe_fail(why, "%s", _("no session bus"));
+		g_clear_error(&e);
+		goto out;
+	}
+
+	r = probe_call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+	               "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", SECRETS_NAME),
+	               "(b)", deadline, &e);
+	if (!r) {
+		st = probe_call_failed(why, &e, timeout_ms);
+		goto out;
+	}
+	gboolean owned = FALSE;
+	g_variant_get(r, "(b)", &owned);
+	g_clear_pointer(&r, g_variant_unref);
+	if (!owned) {
+		/* Not running yet but startable on demand (a .service file): the
+		 * calls below start it, within the same deadline. */
+		r = probe_call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+		               "org.freedesktop.DBus", "ListActivatableNames", NULL, "(as)", deadline,
+		               &e);
+		if (!r) {
+			st = probe_call_failed(why, &e, timeout_ms);
+			goto out;
+		}
+		GVariant *names = g_variant_get_child_value(r, 0);
+		bool activatable = strv_contains_name(names, SECRETS_NAME);
+		g_variant_unref(names);
+		g_clear_pointer(&r, g_variant_unref);
+		if (!activatable) {
+			st = probe_fail(why, "%s", _("no Secret Service on the session bus"));
+			goto out;
+		}
+	}
+
+	r = probe_call(conn, SECRETS_NAME, SECRETS_PATH, SECRETS_SERVICE_IFACE, "ReadAlias",
+	               g_variant_new("(s)", "default"), "(o)", deadline, &e);
+	if (!r) {
+		st = probe_call_failed(why, &e, timeout_ms);
+		goto out;
+	}
+	const char *coll = NULL;
+	g_variant_get(r, "(&o)", &coll);
+	/* "/" means no default alias.  A "login" collection may still exist,
+	 * but libsecret would then offer to create a default one through a
+	 * prompt, which nobody can answer in a headless session. */
+	if (strcmp(coll, "/") == 0) {
+		st = probe_fail(why, "%s", _("no default keyring collection"));
+		goto out;
+	}
+	GVariant *lr = probe_call(conn, SECRETS_NAME, coll, "org.freedesktop.DBus.Properties", "Get",
+	                          g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"), "(v)",
+	                          deadline, &e);
+	g_clear_pointer(&r, g_variant_unref);
+	r = lr;
+	if (!r) {
+		st = probe_call_failed(why, &e, timeout_ms);
+		goto out;
+	}
+	GVariant *v = NULL;
+	g_variant_get(r, "(v)", &v);
+	bool locked = !g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) || g_variant_get_boolean(v);
+	g_variant_unref(v);
+	if (locked) {
+		st = probe_fail(why, "%s", _("the keyring is locked"));
+		goto out;
+	}
+out:
+	if (r)
+		g_variant_unref(r);
+	if (conn) {
+		g_dbus_connection_close_sync(conn, NULL, NULL);
+		g_object_unref(conn);
+	}
+	g_free(fallback);
+	return st;
+}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# basics.sh - help, version, usage errors, exit statuses, providers.json.
+. "$top_srcdir/tests/lib/common.sh"
+no_session_bus
+
+run --version
+is "$RC" 0 "--version exits 0"
+like "$OUT" '^aiauth [0-9]+\.[0-9]+' "--version prints the version"
+
+run --help
+is "$RC" 0 "--help exits 0"
+for c in list status add remove rename use rr token env exec test models detect store; do
+	like "$OUT" "^  $c " "--help lists $c"
+done
+like "$OUT" "3 provider not configured" "--help documents the exit statuses"
+
+run token --help
+is "$RC" 0 "a command's --help exits 0"
+like "$OUT" "aiauth token PROVIDER" "a command's --help shows its usage"
+
+run frobnicate
+is "$RC" 2 "an unknown command is bad usage (2)"
+one_line_error "an unknown command gives one line on stderr"
+
+run add
+is "$RC" 2 "add without a provider is bad usage"
+one_line_error "add without a provider: one line"
+
+run token no-such-provider
+is "$RC" 2 "an unknown provider is bad usage"
+like "$ERR" 'unknown provider "no-such-provider"' "the error names the provider"
+
+run token openai
+is "$RC" 3 "token of an unconfigured provider exits 3"
+like "$ERR" "provider openai is not configured" "and says so"
+one_line_error "not configured: one line"
+
+run list --bogus
+is "$RC" 2 "an unknown option is bad usage"
+one_line_error "an unknown option: one line"
+
+run list
+is "$RC" 0 "list with no accounts exits 0"
+like "$OUT" "No accounts yet" "list says there are no accounts"
+
+run providers
+is "$RC" 0 "providers exits 0"
+for p in claude chatgpt google grok copilot kimi bob anthropic openai gemini xai mistral \
+	openrouter deepseek groq together fireworks zai minimax azure bedrock \
+	openai-compatible anthropic-compatible ollama lmstudio docker-model-runner llamacpp vllm; do
+	like "$OUT" "^  $p " "providers lists $p"
+done
+
+# providers.json: extends the registry, and a broken one is an error that
+# names the file, never ignored.
+mkdir -p "$XDG_CONFIG_HOME/aiauth"
+cat >"$XDG_CONFIG_HOME/aiauth/providers.json" <<'JSON'
+{"version": 1, "providers": {"mygateway": {"name": "Company gateway", "group": "api_key",
+ "methods": ["api_key"], "base_url": "https://gateway.example.test/v1", "models_path": "/models",
+ "models_auth": "bearer", "fields": [{"name": "api_key", "prompt": "API key", "env": "MYGW_KEY"}]}}}
+JSON
+run providers
+like "$OUT" "^  mygateway +Company gateway" "a provider added in providers.json is listed"
+
+printf '{"version": 1, "providers": {"openai": {"base_ur": "x"}}}' >"$XDG_CONFIG_HOME/aiauth/providers.json"
+run providers
+is "$RC" 1 "a providers.json with an unknown field fails"
+like "$ERR" 'providers\.json.*base_ur' "the error names the file and the field"
+one_line_error "providers.json error: one line"
+
+printf '{"version": 1, "providers": ' >"$XDG_CONFIG_HOME/aiauth/providers.json"
+run token openai
+is "$RC" 1 "a truncated providers.json fails every command that needs providers"
+like "$ERR" 'providers\.json' "the error names providers.json"
+rm "$XDG_CONFIG_HOME/aiauth/providers.json"
+
+done_testing

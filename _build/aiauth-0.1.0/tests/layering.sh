@@ -1,0 +1,23 @@
+#!/bin/sh
+# layering.sh - the core (src/) knows no curses; the screens (ui/) do no
+# HTTP, crypto, storage or JSON of their own (STYLE.md, rule 1).
+cd "${top_srcdir:-.}" || exit 99
+n=0
+fail=0
+check() {
+	n=$((n + 1))
+	if [ -z "$2" ]; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1: $2"
+		fail=1
+	fi
+}
+check "src/ includes no curses header" \
+	"$(grep -rlE '#include *[<"](n?curses|ncursesw/|panel\.h|menu\.h|form\.h)' src | tr '\n' ' ')"
+check "ui/ includes no curl, gnutls, libsecret or yajl header" \
+	"$(grep -rlE '#include *[<"](curl/|gnutls/|libsecret/|yajl/)' ui | tr '\n' ' ')"
+check "only http.c and loop.c talk to libcurl" \
+	"$(grep -rlE '#include *<curl/' src | grep -vE '^src/(http|loop)\.c$' | tr '\n' ' ')"
+echo "1..$n"
+exit $fail

@@ -1,0 +1,125 @@
+# common.sh - sourced by every shell test: TAP output, a private HOME and
+# XDG tree per test, a wrapper to run aiauth and capture what it printed,
+# and clean-up on exit.
+#
+# Tests never touch the real HOME, keyring or config of whoever runs them.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${AIAUTH:=$top_builddir/aiauth}"
+: "${NODE:=node}"
+export top_srcdir top_builddir AIAUTH NODE
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aiauth-sh-XXXXXX") || exit 99
+export TEST_TMP
+export HOME="$TEST_TMP/home"
+export XDG_CONFIG_HOME="$HOME/.config"
+export XDG_DATA_HOME="$HOME/.local/share"
+export XDG_STATE_HOME="$HOME/.local/state"
+export XDG_CACHE_HOME="$HOME/.cache"
+mkdir -p "$HOME"
+unset AIAUTH_PASSPHRASE_FILE DISPLAY WAYLAND_DISPLAY BROWSER
+export LC_ALL=C.UTF-8 LANGUAGE=
+
+tap_n=0
+tap_failed=0
+_cleanup_fns=""
+
+# at_exit FN: run FN when the test ends (servers, daemons).
+at_exit() { _cleanup_fns="$1 $_cleanup_fns"; }
+_on_exit() {
+	for fn in $_cleanup_fns; do "$fn" >/dev/null 2>&1; done
+	rm -rf "$TEST_TMP"
+}
+trap _on_exit EXIT
+trap 'exit 130' INT TERM
+
+ok() { # ok STATUS DESCRIPTION  (STATUS 0 = pass)
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+is() { # is GOT EXPECTED DESCRIPTION
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else
+		ok 1 "$3"
+		echo "#   got:      '$1'"
+		echo "#   expected: '$2'"
+	fi
+}
+
+like() { # like TEXT EXTENDED-REGEX DESCRIPTION
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+		ok 1 "$3"
+		printf '%s\n' "$1" | sed 's/^/#   text: /' | head -20
+		echo "#   wanted: /$2/"
+	fi
+}
+
+unlike() { # unlike TEXT EXTENDED-REGEX DESCRIPTION
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		printf '%s\n' "$1" | sed 's/^/#   text: /' | head -20
+		echo "#   unwanted: /$2/"
+	else ok 0 "$3"; fi
+}
+
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+	exit $?
+}
+
+# run [--stdin TEXT] ARGS...: run aiauth; sets OUT, ERR, RC.
+run() {
+	_in=/dev/null
+	if [ "$1" = "--stdin" ]; then
+		printf '%s' "$2" >"$TEST_TMP/stdin"
+		_in="$TEST_TMP/stdin"
+		shift 2
+	fi
+	"$AIAUTH" "$@" <"$_in" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	RC=$?
+	OUT=$(cat "$TEST_TMP/out")
+	ERR=$(cat "$TEST_TMP/err")
+}
+
+# The error contract: exactly one line on stderr, starting "aiauth: ".
+one_line_error() { # one_line_error DESCRIPTION
+	_lines=$(printf '%s\n' "$ERR" | grep -c .)
+	if [ "$_lines" -eq 1 ] && printf '%s' "$ERR" | grep -q '^aiauth: '; then ok 0 "$1"; else
+		ok 1 "$1"
+		printf '%s\n' "$ERR" | sed 's/^/#   stderr: /'
+	fi
+}
+
+# file_mode PATH: the octal permission bits.
+file_mode() { stat -c %a "$1"; }
+
+# A session with no bus at all: the headless SSH case.
+no_session_bus() {
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$TEST_TMP/no-bus-here"
+}
+
+# A passphrase file for the encrypted secret file.
+use_passphrase() { # use_passphrase [PASSPHRASE]
+	printf '%s\n' "${1:-correct horse battery staple}" >"$TEST_TMP/passphrase"
+	chmod 600 "$TEST_TMP/passphrase"
+	export AIAUTH_PASSPHRASE_FILE="$TEST_TMP/passphrase"
+}
+
+# json_get JSON JS-EXPRESSION: evaluate an expression over parsed JSON (in
+# `j`) with node, print the result.
+json_get() {
+	printf '%s' "$1" | "$NODE" -e '
+		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+			const j = JSON.parse(s); const r = ('"$2"');
+			process.stdout.write(typeof r === "string" ? r : JSON.stringify(r));
+		});'
+}
