@@ -159,9 +159,25 @@ void secret_free(struct secret *s)
 	free(s);
 }
 
+/* The core-dump limit the process started with, for the programs `exec`
+ * runs: they should not inherit aiauth's caution. */
+static struct rlimit saved_core_limit;
+static bool core_limit_saved;
+
 void secret_harden_process(void)
 {
 	struct rlimit no_core = {0, 0};
+	if (getrlimit(RLIMIT_CORE, &saved_core_limit) == 0) {
+		core_limit_saved = true;
+		/* Only the soft limit drops, so it can be raised again before exec. */
+		no_core.rlim_max = saved_core_limit.rlim_max;
+	}
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void secret_before_exec(void)
+{
+	if (core_limit_saved)
+		setrlimit(RLIMIT_CORE, &saved_core_limit);
 }

@@ -51,5 +51,8 @@ void secure_free_str(char *s);
  * life of the process (PR_SET_DUMPABLE 0, RLIMIT_CORE 0).  Called once at
  * start-up by every front end, before any secret is read. */
 void secret_harden_process(void);
+/* Give back the core-dump limit the process started with, just before it
+ * execs another program (which does not hold aiauth's secrets in memory). */
+void secret_before_exec(void);
 
 #endif

@@ -276,6 +276,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	fflush(stdout);
 	fflush(stderr);
 	cli_close(cli);
+	secret_before_exec();
 	execvpe(argv[rest], argv + rest, envp);
 	int e = errno;
 	fprintf(stderr, _("aiauth: cannot run %s: %s\n"), argv[rest], strerror(e));

@@ -113,6 +113,12 @@ run exec openai -- sh -c 'printf %s "$OPENAI_API_KEY"'
 is "$OUT" "$KEY2" "exec runs the command with the key in its environment"
 run exec openai anthropic -- sh -c 'printf "%s %s" "$OPENAI_API_KEY" "$ANTHROPIC_API_KEY"'
 is "$OUT" "$KEY2 not-a-real-looking-key" "exec takes several providers"
+# aiauth turns core dumps off for itself, not for the command it runs.
+if ulimit -c 2048 2>/dev/null; then
+	run exec openai -- awk '/core file size/ {print $5}' /proc/self/limits
+	is "$OUT" 2097152 "the command keeps the core-dump limit aiauth was started with"
+	ulimit -c 0
+fi
 run exec openai -- /nonexistent/tool
 is "$RC" 127 "exec of a missing command exits 127"
 
