@@ -167,6 +167,39 @@ static char *dup_opt(const char *s, bool *ok)
 	return d;
 }
 
+struct account *account_dup(const struct account *src)
+{
+	struct account *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	bool ok = true;
+	*a = *src;
+	a->id = dup_opt(src->id, &ok);
+	a->provider = dup_opt(src->provider, &ok);
+	a->label = dup_opt(src->label, &ok);
+	a->method = dup_opt(src->method, &ok);
+	a->email = dup_opt(src->email, &ok);
+	a->base_url = dup_opt(src->base_url, &ok);
+	a->api_version = dup_opt(src->api_version, &ok);
+	a->region = dup_opt(src->region, &ok);
+	a->default_model = dup_opt(src->default_model, &ok);
+	a->effort = dup_opt(src->effort, &ok);
+	a->last_refresh_outcome = dup_opt(src->last_refresh_outcome, &ok);
+	if (!ok) {
+		account_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void account_free(struct account *a)
+{
+	if (!a)
+		return;
+	account_clear(a);
+	free(a);
+}
+
 /* Replace *slot with a copy of `value` (NULL allowed).  Returns false on OOM,
  * leaving *slot unchanged. */
 static bool set_str(char **slot, const char *value)

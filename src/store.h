@@ -142,6 +142,11 @@ enum aiauth_status store_set_round_robin(struct store *store, const char *id, bo
 enum aiauth_status store_resolve(struct store *store, const char *provider, const char *name,
                                  struct account **out, struct aiauth_error **err);
 
+/* A heap copy of an account that outlives the store it came from (every
+ * string duplicated); NULL on OOM.  Free it with account_free(). */
+struct account *account_dup(const struct account *a);
+void account_free(struct account *a);
+
 const char *account_kind_name(enum account_kind kind);
 bool account_kind_parse(const char *s, enum account_kind *out);
 const char *account_status_name(enum account_status status);

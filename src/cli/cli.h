@@ -63,15 +63,13 @@ enum aiauth_status prompt_read_stdin_line(size_t max, struct secret **out,
                                           struct aiauth_error **err);
 
 /* Resolve the credential of `provider` (account name optional), reading the
- * secret.  *account is a copy the caller frees with account_copy_free();
+ * secret.  *account is a copy the caller frees with account_free();
  * *cred is NULL for keyless accounts. */
 struct account;
 struct credential;
 enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char *account_name,
                                struct account **account, struct credential **cred,
                                struct aiauth_error **err);
-struct account *account_copy(const struct account *a);
-void account_copy_free(struct account *a);
 
 /* Commands: argc/argv start at the command name. */
 int cmd_list(struct cli *cli, int argc, char **argv);

@@ -98,7 +98,7 @@ static int run_probe(struct cli *cli, const char *what, const char *account,
 	enum aiauth_status st = probe_run(&t, res, &err);
 	credential_free(cred);
 	if (st != AIAUTH_OK) {
-		account_copy_free(a);
+		account_free(a);
 		return cli_fail(&err);
 	}
 	*pp = p;
@@ -161,7 +161,7 @@ int cmd_test(struct cli *cli, int argc, char **argv)
 	}
 	rc = probe_exit(res.outcome);
 	probe_result_clear(&res);
-	account_copy_free(a);
+	account_free(a);
 	return rc;
 }
 
@@ -207,7 +207,7 @@ int cmd_models(struct cli *cli, int argc, char **argv)
 	}
 	rc = probe_exit(res.outcome);
 	probe_result_clear(&res);
-	account_copy_free(a);
+	account_free(a);
 	return rc;
 }
 

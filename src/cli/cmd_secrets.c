@@ -143,7 +143,7 @@ int cmd_token(struct cli *cli, int argc, char **argv)
 		fwrite(v->buf, 1, v->len, stdout);
 		fputc('\n', stdout);
 	}
-	account_copy_free(a);
+	account_free(a);
 	credential_free(cred);
 	return v ? 0 : cli_fail(&err);
 }
@@ -169,7 +169,7 @@ struct resolved {
 static void resolved_free(struct resolved *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		account_copy_free(r[i].account);
+		account_free(r[i].account);
 		credential_free(r[i].cred);
 	}
 	free(r);

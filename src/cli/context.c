@@ -233,53 +233,6 @@ enum aiauth_status cli_record_backend(enum secret_backend backend, bool overwrit
 	return store_update(NULL, record_backend_cb, &rb, err);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-struct account *account_copy(const struct account *a)
-{
-	struct account *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	*c = *a;
-	c->id = dup_or_null(a->id);
-	c->provider = dup_or_null(a->provider);
-	c->label = dup_or_null(a->label);
-	c->method = dup_or_null(a->method);
-	c->email = dup_or_null(a->email);
-	c->base_url = dup_or_null(a->base_url);
-	c->api_version = dup_or_null(a->api_version);
-	c->region = dup_or_null(a->region);
-	c->default_model = dup_or_null(a->default_model);
-	c->effort = dup_or_null(a->effort);
-	c->last_refresh_outcome = dup_or_null(a->last_refresh_outcome);
-	if (!c->id || !c->provider || !c->label) {
-		account_copy_free(c);
-		return NULL;
-	}
-	return c;
-}
-
-void account_copy_free(struct account *a)
-{
-	if (!a)
-		return;
-	free(a->id);
-	free(a->provider);
-	free(a->label);
-	free(a->method);
-	free(a->email);
-	free(a->base_url);
-	free(a->api_version);
-	free(a->region);
-	free(a->default_model);
-	free(a->effort);
-	free(a->last_refresh_outcome);
-	free(a);
-}
-
 struct resolve_ctx {
 	const char *provider;
 	const char *name;
@@ -293,7 +246,7 @@ static enum aiauth_status resolve_cb(struct store *store, void *ctx, struct aiau
 	enum aiauth_status st = store_resolve(store, rc->provider, rc->name, &a, err);
 	if (st != AIAUTH_OK)
 		return st;
-	rc->found = account_copy(a);
+	rc->found = account_dup(a);
 	if (!rc->found)
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 	return AIAUTH_OK;
@@ -312,7 +265,7 @@ enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char
 	struct resolve_ctx rc = {provider, account_name, NULL};
 	st = store_update(NULL, resolve_cb, &rc, err);
 	if (st != AIAUTH_OK) {
-		account_copy_free(rc.found);
+		account_free(rc.found);
 		return st;
 	}
 	struct account *a = rc.found;
@@ -320,7 +273,7 @@ enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char
 		st = error_set(err, AIAUTH_NEEDS_SIGNIN,
 		               _("the %s account \"%s\" needs to sign in again (aiauth login %s)"),
 		               provider, a->label, provider);
-		account_copy_free(a);
+		account_free(a);
 		return st;
 	}
 	*cred = NULL;
@@ -336,7 +289,7 @@ enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char
 		}
 		if (st != AIAUTH_OK) {
 			error_prefix(err, _("%s account \"%s\": "), provider, a->label);
-			account_copy_free(a);
+			account_free(a);
 			return st;
 		}
 	}

@@ -1104,6 +1104,31 @@ static void test_killed_writer(void)
 	free(file);
 }
 
+static void test_account_dup(void)
+{
+	struct store *s = store_new();
+	struct aiauth_error *err = NULL;
+	struct account *a = NULL;
+	struct account t = tmpl("openai", ACCOUNT_API_KEY, "work", NULL);
+	t.base_url = "https://gateway.example.test/v1";
+	t.region = "eu-west-1";
+	ok(store_add(s, &t, &a, &err) == AIAUTH_OK, "add an account to copy");
+	struct account *copy = a ? account_dup(a) : NULL;
+	store_free(s);
+	/* The copy must not share a single string with the freed store (ASan
+	 * reports a use after free otherwise). */
+	ok(copy && strcmp(copy->label, "work") == 0 && strcmp(copy->provider, "openai") == 0,
+	   "account_dup copies the label and provider");
+	ok(copy && strcmp(copy->base_url, "https://gateway.example.test/v1") == 0 &&
+	       strcmp(copy->region, "eu-west-1") == 0 && copy->email == NULL,
+	   "account_dup copies optional fields and keeps absent ones NULL");
+	ok(copy && copy->kind == ACCOUNT_API_KEY && is_hex_id(copy->id),
+	   "account_dup copies the kind and the id");
+	account_free(copy);
+	account_free(NULL);
+	error_clear(&err);
+}
+
 int main(void)
 {
 	test_names();
@@ -1123,5 +1148,6 @@ int main(void)
 	test_newer_schema();
 	test_concurrent_pool();
 	test_killed_writer();
+	test_account_dup();
 	return done_testing();
 }
