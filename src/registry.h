@@ -49,6 +49,44 @@ struct provider_field {
 	char *env;    /* variable handed to tools, e.g. "OPENAI_API_KEY" */
 };
 
+/* Where the browser comes back to after an authorization-code sign-in. */
+enum oauth_redirect {
+	OAUTH_REDIRECT_LOOPBACK_ANY,   /* "loopback": http://127.0.0.1:<any port><path> */
+	OAUTH_REDIRECT_LOOPBACK_FIXED, /* "loopback_fixed": a port (and path) the provider demands */
+	OAUTH_REDIRECT_PASTE,          /* "paste": the provider's page shows a code to paste */
+};
+
+/* How the token endpoint wants its requests. */
+enum oauth_token_format {
+	OAUTH_TOKEN_FORM, /* "form": application/x-www-form-urlencoded (RFC 6749) */
+	OAUTH_TOKEN_JSON, /* "json": a JSON object with the same members */
+};
+
+/* OAuth settings of a provider (all NULL/0 when it has no OAuth method).
+ * Endpoints may be absent when `issuer` is given: they then come from the
+ * issuer's /.well-known/openid-configuration or
+ * /.well-known/oauth-authorization-server. */
+struct provider_oauth {
+	char *issuer;
+	char *authorization_endpoint;
+	char *token_endpoint;
+	char *device_authorization_endpoint;
+	char *userinfo_endpoint;
+	char *client_id;
+	char *client_secret; /* only for "installed app" clients whose secret is public */
+	char *scopes;        /* space-separated */
+	enum oauth_redirect redirect;
+	int redirect_port;   /* LOOPBACK_FIXED */
+	char *redirect_path; /* loopback path; NULL means "/callback" */
+	char *redirect_uri;  /* PASTE: the page that shows the code */
+	char *extra_auth_params; /* "k=v&k2=v2" added to the authorization URL */
+	enum oauth_token_format token_format;
+	/* The provider's OAuth details are not public: the method exists but
+	 * the user must supply them in providers.json (config_hint says how). */
+	bool needs_config;
+	char *config_hint; /* untranslated, or NULL */
+};
+
 struct provider {
 	char *id;          /* "openai" */
 	char *name;        /* "OpenAI API" */
@@ -70,6 +108,7 @@ struct provider {
 	enum models_auth models_auth;
 	char *key_prefix; /* format hint for keys ("sk-ant-"), or NULL */
 	bool user_defined; /* came from, or was changed by, providers.json */
+	struct provider_oauth oauth;
 };
 
 struct registry;

@@ -1,0 +1,3 @@
+/* loopback.c - to be written. */
+#include "config.h"
+typedef int aiauth_loopback_placeholder;

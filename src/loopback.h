@@ -1,0 +1,1 @@
+/* loopback.h - to be written. */

@@ -1,0 +1,1 @@
+/* oauth_device.h - to be written. */

@@ -1,0 +1,3 @@
+/* oauth_pkce.c - to be written. */
+#include "config.h"
+typedef int aiauth_oauth_pkce_placeholder;

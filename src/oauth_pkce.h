@@ -1,0 +1,1 @@
+/* oauth_pkce.h - to be written. */
