@@ -102,6 +102,34 @@ struct cli_opt {
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos,
               int max_pos, int *n_pos, int *rest);
 
+/* ---------------------------------------------------------------- login */
+struct loop;
+struct oauth_endpoints;
+
+struct login_options {
+	const char *label; /* --label, or NULL for the email */
+	bool no_wait;      /* --no-wait: save a pending browser flow and exit */
+};
+
+/* After a successful sign-in: learn the email (id_token claims, else the
+ * userinfo endpoint), add the OAuth account (label defaults to the email),
+ * store the credential (taken, freed here) and record the backend.  Prints
+ * "Signed in to P as EMAIL (label "L")." on success. */
+enum aiauth_status cli_save_oauth_account(struct cli *cli, struct loop *loop,
+                                          const struct provider *p,
+                                          const struct oauth_endpoints *ep, const char *method,
+                                          struct credential *cred,
+                                          const struct login_options *opts,
+                                          struct aiauth_error **err);
+/* The flows (login_device.c, login_browser.c); each returns an exit status. */
+int login_device(struct cli *cli, const struct provider *p, const struct login_options *opts);
+int login_browser(struct cli *cli, const struct provider *p, const struct login_options *opts,
+                  bool paste);
+int login_finish(struct cli *cli, const char *code_or_url);
+
+int cmd_login(struct cli *cli, int argc, char **argv);
+int cmd_refresh(struct cli *cli, int argc, char **argv);
+
 /* Print the help of one command (or of all when name is NULL). */
 void cli_help(const char *name);
 
