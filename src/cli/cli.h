@@ -20,6 +20,7 @@ struct cli {
 	const char *passphrase_file;        /* --passphrase-file or AIAUTH_PASSPHRASE_FILE */
 	struct registry *registry;
 	struct secretstore *secrets;
+	struct loop *loop;
 };
 
 /* One-line error on stderr, then the exit status for it.  Frees *err. */
@@ -44,6 +45,8 @@ enum aiauth_status cli_secrets_open(struct cli *cli, enum secret_backend backend
                                     const char *reason, struct secretstore **out,
                                     struct aiauth_error **err);
 void cli_close(struct cli *cli);
+/* The event loop of the command (made on first use). */
+enum aiauth_status cli_loop(struct cli *cli, struct loop **out, struct aiauth_error **err);
 
 /* Record the backend that holds the secrets, when none is recorded yet. */
 enum aiauth_status cli_record_backend(enum secret_backend backend, bool overwrite,
