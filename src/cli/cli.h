@@ -102,6 +102,14 @@ struct cli_opt {
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos,
               int max_pos, int *n_pos, int *rest);
 
+/* Add an account made from `tmpl` and store its secret blob (NULL for a
+ * keyless account); if the secret cannot be stored the account is taken
+ * back.  *label receives the label the store gave it (caller frees),
+ * *active (optional) whether it became the provider's active account. */
+enum aiauth_status cli_add_account(struct cli *cli, const struct provider *p,
+                                   const struct account *tmpl, const struct secret *blob,
+                                   char **label, bool *active, struct aiauth_error **err);
+
 /* ---------------------------------------------------------------- login */
 struct loop;
 struct oauth_endpoints;
