@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -396,7 +397,7 @@ static void lc_attempt(struct lc_job *job)
 	enum aiauth_status st = e ? e->status : AIAUTH_FAILED;
 	if (st == AIAUTH_OK)
 		st = AIAUTH_FAILED;
-	char outcome[300];
+	char outcome[sizeof(e->message) + 16];
 	snprintf(outcome, sizeof(outcome), "failed: %s", e ? e->message : status_text(st));
 	lc_clear_message(job);
 	error_set(&job->err, st, _("could not refresh the %s account \"%s\": %s"),
@@ -571,7 +572,18 @@ static void lc_resolve(struct lc_job *job)
 	if (!e) {
 		e = &run->eps[run->n_eps++];
 		e->provider = job->provider;
-		e->status = oauth_endpoints_resolve(run->env->loop, job->provider, &e->ep, &e->err);
+		const struct provider_oauth *o = &job->provider->oauth;
+		if (o->token_endpoint && o->client_id && !o->needs_config) {
+			/* All a refresh needs is given: no discovery of the other
+			 * endpoints (userinfo, device) that only sign-in uses. */
+			e->ep.token = strdup(o->token_endpoint);
+			e->status = e->ep.token ? AIAUTH_OK
+			                        : error_set(&e->err, AIAUTH_NO_MEMORY, "%s",
+			                                    _("out of memory"));
+		} else {
+			e->status =
+			    oauth_endpoints_resolve(run->env->loop, job->provider, &e->ep, &e->err);
+		}
 		if (e->status == AIAUTH_OK && !e->ep.token)
 			e->status = error_set(&e->err, AIAUTH_NOT_CONFIGURED,
 			                      _("%s has no token endpoint"), _(job->provider->name));
