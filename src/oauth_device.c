@@ -246,7 +246,7 @@ static void on_poll_done(void *ctx, struct oauth_token_result *r)
 	}
 	switch (r->status) {
 	case AIAUTH_DENIED:
-		finish(f, DEVICE_DENIED, AIAUTH_DENIED, _("access denied: %s"), desc);
+		finish(f, DEVICE_DENIED, AIAUTH_DENIED, _("sign-in was refused: %s"), desc);
 		return;
 	case AIAUTH_EXPIRED:
 		finish(f, DEVICE_EXPIRED, AIAUTH_EXPIRED, _("the code expired: %s"), desc);
