@@ -241,7 +241,9 @@ async function main() {
 			return send(res, 200, 'text/plain; charset=utf-8', `${q.get('code')}#${q.get('state') || ''}\n`);
 		}
 
-		if (p === '/auth' || p.startsWith('/auth/'))
+		// /auth only, not the /auth/UID resumes between login and consent:
+		// one line per authorization request the client sent.
+		if (p === '/auth')
 			logLine('authorize');
 		else if (p === '/device/auth' && req.method === 'POST')
 			logLine('device_authorization');
