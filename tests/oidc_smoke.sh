@@ -10,14 +10,15 @@ need_oidc_provider
 
 DC_GRANT=urn:ietf:params:oauth:grant-type:device_code
 
-# hreq METHOD URL [FORM-BODY [BEARER]]: sets H_STATUS, H_TYPE, H_BODY, and
+# hreq METHOD URL [BODY [BEARER]]: BODY is a form, or JSON when it starts
+# with "{"; sets H_STATUS, H_TYPE, H_BODY, and
 # J_NAME for each top-level string, number or boolean NAME of a JSON answer
 # (one node run per request: the test stays fast).
 cat >"$TEST_TMP/hreq.js" <<'EOF'
 const [method, url, body, bearer] = process.argv.slice(2);
 const q = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
 const headers = {};
-if (body) headers["Content-Type"] = "application/x-www-form-urlencoded";
+if (body) headers["Content-Type"] = body.startsWith("{") ? "application/json" : "application/x-www-form-urlencoded";
 if (bearer) headers.Authorization = `Bearer ${bearer}`;
 const out = (status, type, text) => {
 	const lines = [`H_STATUS=${status}`, `H_TYPE=${q(type)}`, `H_BODY=${q(text)}`];
@@ -230,5 +231,17 @@ hreq GET "$OIDC_ISSUER/me" "" "$(jf access_token)"
 is "$(jf email)" dave@example.test "and its access token reads userinfo (--login dave)"
 is "$(oidc_count authorize) $(oidc_count device_authorization) $(oidc_count userinfo)" "5 2 4" \
 	"the log has one line per authorization, device authorization and userinfo request"
+JSON_REFRESH='{"grant_type":"refresh_token","refresh_token":"not-a-token","client_id":"aiauth-test"}'
+hreq POST "$OIDC_ISSUER/token" "$JSON_REFRESH"
+is "$H_STATUS $(jf error)" "400 invalid_request" "--token-format form (default): a JSON body is refused..."
+like "$(jf error_description)" 'form-encoded' "...by the wrapper, saying why"
+
+stop_servers
+start_oidc_server --token-format json || { echo "Bail out! the oidc server did not start"; exit 99; }
+hreq POST "$OIDC_ISSUER/token" "$JSON_REFRESH"
+is "$H_STATUS $(jf error)" "400 invalid_grant" "--token-format json: a JSON body reaches oidc-provider"
+refresh not-a-token
+is "$H_STATUS $(jf error)" "400 invalid_request" "and a form body is refused..."
+like "$(jf error_description)" 'a JSON body' "...by the wrapper, saying why"
 
 done_testing

@@ -16,8 +16,8 @@
 #
 # start_oidc_server [ARGS...] runs tests/servers/oidc_server.js on
 # 127.0.0.1 with an ephemeral port and ARGS (--access-ttl S, --device-ttl S,
-# --device-interval S, --slow-down N, --email-in-id-token; --log is always
-# given: $OIDC_LOG), waits up to 10 s for it, and sets OIDC_PORT,
+# --device-interval S, --slow-down N, --email-in-id-token, --token-format
+# form|json|both; --log is always given: $OIDC_LOG), waits up to 10 s for it, and sets OIDC_PORT,
 # OIDC_ISSUER (http://127.0.0.1:PORT), OIDC_PID and OIDC_LOG.  It returns 1
 # with the server's output on stderr when it does not come up.  One server
 # at a time (a second call replaces the variables).  stop_servers (from

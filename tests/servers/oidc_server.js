@@ -4,7 +4,7 @@
 //
 //   node oidc_server.js --port 0 --port-file FILE [--access-ttl SECONDS]
 //        [--device-ttl SECONDS] [--device-interval SECONDS] [--slow-down N]
-//        [--email-in-id-token] [--log FILE]
+//        [--email-in-id-token] [--token-format form|json|both] [--log FILE]
 //   node oidc_server.js --check      exit 0 when oidc-provider can be loaded
 //
 // Listens on 127.0.0.1 only; the issuer is http://127.0.0.1:PORT.  The port
@@ -34,6 +34,11 @@
 //                        normal, refresh_token grant requests get a 200 HTML
 //                        page, a 500 JSON error or a 200 '{"access_token":'.
 //   GET /_test/token-mode  the current mode.
+//   --token-format F     what bodies the token endpoint accepts: form (the
+//                        default, RFC 6749; a JSON body gets 400
+//                        invalid_request), json (like Claude's: a form body
+//                        gets 400 invalid_request; JSON is handed to
+//                        oidc-provider as a form) or both.
 //   --log FILE           one line per request of interest, never a secret:
 //                        "token GRANT_TYPE" (as sent), "device_authorization",
 //                        "authorize", "userinfo", "revocation".
@@ -53,12 +58,12 @@ function die(msg, code = 2) {
 function parseArgs(argv) {
 	const opts = {
 		port: 0, portFile: null, accessTtl: 3600, deviceTtl: 600, deviceInterval: null,
-		slowDown: 0, log: null, emailInIdToken: false, check: false,
+		slowDown: 0, log: null, emailInIdToken: false, check: false, tokenFormat: 'form',
 	};
 	const names = {
 		'--port': 'port', '--port-file': 'portFile', '--access-ttl': 'accessTtl',
 		'--device-ttl': 'deviceTtl', '--device-interval': 'deviceInterval',
-		'--slow-down': 'slowDown', '--log': 'log',
+		'--slow-down': 'slowDown', '--log': 'log', '--token-format': 'tokenFormat',
 	};
 	const flags = { '--email-in-id-token': 'emailInIdToken', '--check': 'check' };
 	for (let i = 0; i < argv.length; i++) {
@@ -81,6 +86,8 @@ function parseArgs(argv) {
 		if (!Number.isInteger(opts.deviceInterval) || opts.deviceInterval < 0)
 			die('--device-interval must be a whole number');
 	}
+	if (!['form', 'json', 'both'].includes(opts.tokenFormat))
+		die('--token-format must be form, json or both');
 	return opts;
 }
 
@@ -253,10 +260,33 @@ async function main() {
 			logLine('revocation');
 
 		if (p === '/token' && req.method === 'POST') {
-			const raw = await readBody(req);
-			const body = querystring.parse(raw);
+			let raw = await readBody(req);
+			const isJson = /^application\/json\b/i.test(req.headers['content-type'] || '');
+			let body;
+			if (isJson) {
+				try {
+					body = JSON.parse(raw);
+				} catch {
+					body = null;
+				}
+				if (!body || typeof body !== 'object' || Array.isArray(body))
+					body = {};
+			} else {
+				body = querystring.parse(raw);
+			}
 			const gt = typeof body.grant_type === 'string' ? body.grant_type : '';
 			logLine(`token ${gt || '-'}`);
+			if ((isJson && opts.tokenFormat === 'form') || (!isJson && opts.tokenFormat === 'json'))
+				return sendJson(res, 400, { error: 'invalid_request',
+					error_description: `the token endpoint takes ${opts.tokenFormat === 'json' ? 'a JSON' : 'a form-encoded'} body` });
+			if (isJson) {
+				const form = {};
+				for (const [k, v] of Object.entries(body))
+					form[k] = typeof v === 'string' ? v : JSON.stringify(v);
+				raw = querystring.stringify(form);
+				req.headers['content-type'] = 'application/x-www-form-urlencoded';
+				req.headers['content-length'] = String(Buffer.byteLength(raw));
+			}
 			if (gt === 'refresh_token' && tokenMode !== 'normal') {
 				switch (tokenMode) {
 				case 'html':
