@@ -134,3 +134,10 @@ fetch(process.argv[1] + "/_test/token-mode", { method: "POST", body: process.arg
 oidc_count() {
 	grep -cxF -- "$1" "$OIDC_LOG" 2>/dev/null || true
 }
+
+# oidc_set_access_ttl SECONDS: the lifetime of access tokens issued from now.
+oidc_set_access_ttl() {
+	"$NODE" -e '
+		fetch(process.argv[1] + "/_test/access-ttl", { method: "POST", body: process.argv[2] })
+			.then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1));' "$OIDC_ISSUER" "$1"
+}

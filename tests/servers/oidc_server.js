@@ -191,7 +191,8 @@ function providerConfig(issuer, port) {
 			revocation: { enabled: true },
 		},
 		ttl: {
-			AccessToken: opts.accessTtl,
+			// A function, so /_test/access-ttl can change it between sign-ins.
+			AccessToken: () => opts.accessTtl,
 			AuthorizationCode: 120,
 			DeviceCode: opts.deviceTtl,
 			IdToken: 3600,
@@ -211,7 +212,7 @@ function providerConfig(issuer, port) {
 	};
 }
 
-const TOKEN_MODES = ['normal', 'html', '500', 'malformed'];
+const TOKEN_MODES = ['normal', 'html', '500', 'malformed', 'invalid_grant'];
 
 async function main() {
 	const { Provider, version } = await loadProvider();
@@ -227,6 +228,14 @@ async function main() {
 	async function answer(req, res) {
 		const url = new URL(req.url, 'http://127.0.0.1');
 		const p = url.pathname;
+
+		if (p === '/_test/access-ttl' && req.method === 'POST') {
+			const ttl = Number((await readBody(req)).trim());
+			if (!Number.isInteger(ttl) || ttl < 1)
+				return send(res, 400, 'text/plain', 'the TTL must be a positive number of seconds\n');
+			opts.accessTtl = ttl;
+			return send(res, 200, 'text/plain', `${ttl}\n`);
+		}
 
 		if (p === '/_test/token-mode') {
 			if (req.method === 'GET')
@@ -293,6 +302,9 @@ async function main() {
 					return send(res, 200, 'text/html; charset=utf-8',
 						'<!DOCTYPE html><html><head><title>Maintenance</title></head>'
 						+ '<body><h1>We will be back soon</h1></body></html>\n');
+				case 'invalid_grant':
+					return sendJson(res, 400, { error: 'invalid_grant',
+						error_description: 'grant request is invalid' });
 				case '500':
 					return sendJson(res, 500, { error: 'server_error',
 						error_description: 'the token service is having a bad day' });
