@@ -8,7 +8,7 @@
  * The file is read strictly: anything aiauth does not understand is an error
  * naming the file and the problem, because a silently ignored typo
  * ("base_ur") would send a key to the wrong server or to the default one.
- * The schema is documented for users in doc/providers-json.md. */
+ * The schema is documented for users in README.md, "providers.json". */
 #include "config.h"
 
 #include <stdarg.h>
@@ -239,6 +239,23 @@ enum aiauth_status registry_normalize_base_url(const char *url, char **out,
 
 /* ------------------------------------------------------ providers */
 
+static void oauth_clear(struct provider_oauth *o)
+{
+	free(o->issuer);
+	free(o->authorization_endpoint);
+	free(o->token_endpoint);
+	free(o->device_authorization_endpoint);
+	free(o->userinfo_endpoint);
+	free(o->client_id);
+	free(o->client_secret);
+	free(o->scopes);
+	free(o->redirect_path);
+	free(o->redirect_uri);
+	free(o->extra_auth_params);
+	free(o->config_hint);
+	memset(o, 0, sizeof(*o));
+}
+
 static void provider_clear(struct provider *p)
 {
 	free(p->id);
@@ -258,6 +275,7 @@ static void provider_clear(struct provider *p)
 	free(p->default_api_version);
 	free(p->models_path);
 	free(p->key_prefix);
+	oauth_clear(&p->oauth);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -302,6 +320,25 @@ static bool provider_from_builtin(struct provider *p, const struct builtin_provi
 	p->models_path = dup_or_null(b->models_path, &ok);
 	p->models_auth = b->models_auth;
 	p->key_prefix = dup_or_null(b->key_prefix, &ok);
+
+	const struct builtin_oauth *bo = &b->oauth;
+	struct provider_oauth *o = &p->oauth;
+	o->issuer = dup_or_null(bo->issuer, &ok);
+	o->authorization_endpoint = dup_or_null(bo->authorization_endpoint, &ok);
+	o->token_endpoint = dup_or_null(bo->token_endpoint, &ok);
+	o->device_authorization_endpoint = dup_or_null(bo->device_authorization_endpoint, &ok);
+	o->userinfo_endpoint = dup_or_null(bo->userinfo_endpoint, &ok);
+	o->client_id = dup_or_null(bo->client_id, &ok);
+	o->client_secret = dup_or_null(bo->client_secret, &ok);
+	o->scopes = dup_or_null(bo->scopes, &ok);
+	o->redirect = bo->redirect;
+	o->redirect_port = bo->redirect_port;
+	o->redirect_path = dup_or_null(bo->redirect_path, &ok);
+	o->redirect_uri = dup_or_null(bo->redirect_uri, &ok);
+	o->extra_auth_params = dup_or_null(bo->extra_auth_params, &ok);
+	o->token_format = bo->token_format;
+	o->needs_config = bo->needs_config;
+	o->config_hint = dup_or_null(bo->config_hint, &ok);
 	return ok;
 }
 
@@ -342,11 +379,20 @@ const struct provider *registry_find(const struct registry *reg, const char *id)
 
 /* -------------------------------------------------- the user file */
 
+/* Which OAuth members the provider being read gave itself (not null), so
+ * that the checks after merging can tell them from inherited ones. */
+struct oauth_seen {
+	bool client_id;
+	bool needs_config;
+	bool config_hint;
+};
+
 /* Everything the parser needs to report a problem in one line. */
 struct parse {
 	const char *path;
 	const char *id; /* provider being read, or NULL */
 	struct aiauth_error **err;
+	struct oauth_seen *seen; /* of the provider being read */
 };
 
 __attribute__((format(printf, 2, 3))) static enum aiauth_status
@@ -472,6 +518,7 @@ enum value_kind {
 	V_METHODS,
 	V_AUTH,
 	V_FIELDS,
+	V_OAUTH,
 };
 
 static const struct {
@@ -494,6 +541,7 @@ static const struct {
 	{ "models_path", V_PATH, offsetof(struct provider, models_path) },
 	{ "models_auth", V_AUTH, 0 },
 	{ "key_prefix", V_OPT_TEXT, offsetof(struct provider, key_prefix) },
+	{ "oauth", V_OAUTH, 0 },
 };
 
 static enum aiauth_status parse_fields(const struct parse *ps, yajl_val arr, struct provider *p)
@@ -634,6 +682,362 @@ static enum aiauth_status set_string(const struct parse *ps, char **slot, const 
 	return AIAUTH_OK;
 }
 
+/* ------------------------------------------------------------ OAuth */
+
+static const char *const redirect_names[] = {
+	[OAUTH_REDIRECT_LOOPBACK_ANY] = "loopback",
+	[OAUTH_REDIRECT_LOOPBACK_FIXED] = "loopback_fixed",
+	[OAUTH_REDIRECT_PASTE] = "paste",
+};
+
+static const char *const token_format_names[] = {
+	[OAUTH_TOKEN_FORM] = "form",
+	[OAUTH_TOKEN_JSON] = "json",
+};
+
+enum oauth_kind {
+	O_URL,    /* https, or http to loopback; kept as written */
+	O_TEXT,   /* one line of text */
+	O_PATH,   /* starts with /, no spaces, query or fragment */
+	O_PORT,   /* 1-65535 */
+	O_PARAMS, /* k=v(&k=v)* */
+	O_REDIRECT,
+	O_FORMAT,
+	O_BOOL,
+};
+
+#define OAUTH_AT(member) offsetof(struct provider_oauth, member)
+
+static const struct {
+	const char *key;
+	enum oauth_kind kind;
+	size_t offset; /* in struct provider_oauth */
+} oauth_keys[] = {
+	{ "issuer", O_URL, OAUTH_AT(issuer) },
+	{ "authorization_endpoint", O_URL, OAUTH_AT(authorization_endpoint) },
+	{ "token_endpoint", O_URL, OAUTH_AT(token_endpoint) },
+	{ "device_authorization_endpoint", O_URL, OAUTH_AT(device_authorization_endpoint) },
+	{ "userinfo_endpoint", O_URL, OAUTH_AT(userinfo_endpoint) },
+	{ "client_id", O_TEXT, OAUTH_AT(client_id) },
+	{ "client_secret", O_TEXT, OAUTH_AT(client_secret) },
+	{ "scopes", O_TEXT, OAUTH_AT(scopes) },
+	{ "redirect", O_REDIRECT, OAUTH_AT(redirect) },
+	{ "redirect_port", O_PORT, OAUTH_AT(redirect_port) },
+	{ "redirect_path", O_PATH, OAUTH_AT(redirect_path) },
+	{ "redirect_uri", O_URL, OAUTH_AT(redirect_uri) },
+	{ "extra_auth_params", O_PARAMS, OAUTH_AT(extra_auth_params) },
+	{ "token_format", O_FORMAT, OAUTH_AT(token_format) },
+	{ "needs_config", O_BOOL, OAUTH_AT(needs_config) },
+	{ "config_hint", O_TEXT, OAUTH_AT(config_hint) },
+};
+
+/* Parameters the flows set themselves: letting the file set them too would
+ * send two values, or replace the PKCE and state checks with fixed ones. */
+static const char *const reserved_auth_params[] = {
+	"response_type", "client_id", "redirect_uri", "scope",
+	"state",         "code_challenge", "code_challenge_method",
+};
+
+static bool is_unreserved(char c)
+{
+	return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* `k=v(&k=v)*`: names of RFC 3986 unreserved characters, values of those
+ * or %XX escapes, both non-empty.  They go into the authorization URL as
+ * written, so anything else could change its meaning. */
+static bool valid_auth_params(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > REGISTRY_MAX_TEXT)
+		return false;
+	size_t i = 0;
+	for (;;) {
+		size_t start = i;
+		while (i < n && is_unreserved(s[i]))
+			i++;
+		if (i == start || i == n || s[i] != '=')
+			return false;
+		start = ++i;
+		while (i < n && s[i] != '&') {
+			if (s[i] == '%') {
+				if (i + 2 >= n || !is_xdigit(s[i + 1]) || !is_xdigit(s[i + 2]))
+					return false;
+				i += 3;
+			} else if (is_unreserved(s[i])) {
+				i++;
+			} else {
+				return false;
+			}
+		}
+		if (i == start)
+			return false;
+		if (i == n)
+			return true;
+		i++; /* '&' */
+	}
+}
+
+/* The first reserved name among valid `k=v&...` pairs, or NULL. */
+static const char *reserved_auth_param(const char *s)
+{
+	while (*s) {
+		size_t klen = strcspn(s, "=");
+		for (size_t r = 0; r < COUNT(reserved_auth_params); r++)
+			if (strlen(reserved_auth_params[r]) == klen &&
+			    memcmp(reserved_auth_params[r], s, klen) == 0)
+				return reserved_auth_params[r];
+		s += strcspn(s, "&");
+		if (*s == '&')
+			s++;
+	}
+	return NULL;
+}
+
+/* A member's default, which `null` restores. */
+static void oauth_reset_member(struct provider_oauth *o, enum oauth_kind kind, size_t offset)
+{
+	char *base = (char *)o + offset;
+	switch (kind) {
+	case O_URL:
+	case O_TEXT:
+	case O_PATH:
+	case O_PARAMS:
+		free(*(char **)base);
+		*(char **)base = NULL;
+		break;
+	case O_PORT:
+		o->redirect_port = 0;
+		break;
+	case O_REDIRECT:
+		o->redirect = OAUTH_REDIRECT_LOOPBACK_ANY;
+		break;
+	case O_FORMAT:
+		o->token_format = OAUTH_TOKEN_FORM;
+		break;
+	case O_BOOL:
+		o->needs_config = false;
+		break;
+	}
+}
+
+static enum aiauth_status oauth_member(const struct parse *ps, struct provider_oauth *o,
+                                       const char *key, yajl_val v)
+{
+	size_t k = 0;
+	while (k < COUNT(oauth_keys) && strcmp(oauth_keys[k].key, key) != 0)
+		k++;
+	if (k == COUNT(oauth_keys))
+		return bad(ps, _("unknown field \"oauth.%s\""), key);
+	enum oauth_kind kind = oauth_keys[k].kind;
+	size_t offset = oauth_keys[k].offset;
+	char **sslot = (char **)((char *)o + offset);
+
+	if (YAJL_IS_NULL(v)) {
+		oauth_reset_member(o, kind, offset);
+		return AIAUTH_OK;
+	}
+	if (ps->seen && strcmp(key, "client_id") == 0)
+		ps->seen->client_id = true;
+	if (ps->seen && strcmp(key, "needs_config") == 0)
+		ps->seen->needs_config = true;
+	if (ps->seen && strcmp(key, "config_hint") == 0)
+		ps->seen->config_hint = true;
+
+	switch (kind) {
+	case O_URL:
+	case O_TEXT:
+	case O_PATH:
+	case O_PARAMS:
+		if (!YAJL_IS_STRING(v))
+			return bad(ps, _("\"oauth.%s\" must be a string or null, not %s"), key,
+			           json_type_name(v));
+		break;
+	default:
+		break;
+	}
+
+	switch (kind) {
+	case O_URL: {
+		size_t keep = 0, scheme_len = 0;
+		const char *why = base_url_problem(v->u.string, &keep, &scheme_len);
+		if (why)
+			return bad(ps, _("\"oauth.%s\" %s"), key, _(why));
+		/* Trailing slashes are kept: an endpoint is used as written. */
+		char *norm = base_url_normalized(v->u.string, strlen(v->u.string), scheme_len);
+		if (!norm)
+			return oom(ps);
+		free(*sslot);
+		*sslot = norm;
+		return AIAUTH_OK;
+	}
+	case O_TEXT:
+		if (!valid_text(v->u.string))
+			return bad(ps, _("\"oauth.%s\" must be one line of text (1 to %d characters)"),
+			           key, REGISTRY_MAX_TEXT);
+		return set_string(ps, sslot, v->u.string);
+	case O_PATH:
+		if (!valid_models_path(v->u.string))
+			return bad(ps,
+			           _("\"oauth.%s\" must start with / and hold no spaces, query or "
+			             "fragment"),
+			           key);
+		return set_string(ps, sslot, v->u.string);
+	case O_PARAMS: {
+		if (!valid_auth_params(v->u.string))
+			return bad(ps,
+			           _("\"oauth.%s\" must be name=value pairs joined by & (letters, "
+			             "digits, - . _ ~ and %%XX escapes)"),
+			           key);
+		const char *reserved = reserved_auth_param(v->u.string);
+		if (reserved)
+			return bad(ps, _("\"oauth.%s\" must not set \"%s\": aiauth sets it itself"), key,
+			           reserved);
+		return set_string(ps, sslot, v->u.string);
+	}
+	case O_PORT:
+		if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 1 || YAJL_GET_INTEGER(v) > 65535)
+			return bad(ps, _("\"oauth.%s\" must be a port number from 1 to 65535 or null"),
+			           key);
+		o->redirect_port = (int)YAJL_GET_INTEGER(v);
+		return AIAUTH_OK;
+	case O_REDIRECT: {
+		int r = YAJL_IS_STRING(v)
+		            ? name_index(redirect_names, COUNT(redirect_names), v->u.string)
+		            : -1;
+		if (r < 0)
+			return bad(ps, _("\"oauth.%s\" must be \"loopback\", \"loopback_fixed\" or "
+			                 "\"paste\""),
+			           key);
+		o->redirect = (enum oauth_redirect)r;
+		return AIAUTH_OK;
+	}
+	case O_FORMAT: {
+		int f = YAJL_IS_STRING(v)
+		            ? name_index(token_format_names, COUNT(token_format_names), v->u.string)
+		            : -1;
+		if (f < 0)
+			return bad(ps, _("\"oauth.%s\" must be \"form\" or \"json\""), key);
+		o->token_format = (enum oauth_token_format)f;
+		return AIAUTH_OK;
+	}
+	case O_BOOL:
+		if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+			return bad(ps, _("\"oauth.%s\" must be true or false, not %s"), key,
+			           json_type_name(v));
+		o->needs_config = YAJL_IS_TRUE(v);
+		return AIAUTH_OK;
+	}
+	return bad(ps, _("unknown field \"oauth.%s\""), key);
+}
+
+/* "oauth": members override the provider's settings one by one; null
+ * clears every OAuth setting. */
+static enum aiauth_status parse_oauth(const struct parse *ps, yajl_val obj, struct provider *p)
+{
+	if (YAJL_IS_NULL(obj)) {
+		oauth_clear(&p->oauth);
+		return AIAUTH_OK;
+	}
+	if (!YAJL_IS_OBJECT(obj))
+		return bad(ps, _("\"oauth\" must be an object or null, not %s"), json_type_name(obj));
+	const char *dup = duplicate_key(obj);
+	if (dup)
+		return bad(ps, _("field \"oauth.%s\" appears twice"), dup);
+	for (size_t i = 0; i < obj->u.object.len; i++) {
+		enum aiauth_status st =
+			oauth_member(ps, &p->oauth, obj->u.object.keys[i], obj->u.object.values[i]);
+		if (st != AIAUTH_OK)
+			return st;
+	}
+	return AIAUTH_OK;
+}
+
+/* Enough to run every OAuth method the provider offers: a client id and,
+ * per method, an issuer to discover the endpoints from or the endpoints
+ * themselves (RFC 8628 polls the token endpoint, so a device flow needs
+ * both of its endpoints too). */
+static bool oauth_usable(const struct provider *p)
+{
+	const struct provider_oauth *o = &p->oauth;
+	if (!o->client_id)
+		return false;
+	if ((p->methods & AUTH_METHOD_BROWSER) && !o->issuer &&
+	    !(o->authorization_endpoint && o->token_endpoint))
+		return false;
+	if ((p->methods & AUTH_METHOD_DEVICE) && !o->issuer &&
+	    !(o->device_authorization_endpoint && o->token_endpoint))
+		return false;
+	return true;
+}
+
+/* Host, port and path of a URL base_url_problem() accepted. */
+static void url_split(const char *url, const char **host, size_t *hlen, unsigned long *port,
+                      const char **path)
+{
+	const char *auth = strstr(url, "://") + 3;
+	size_t alen = strcspn(auth, "/");
+	*host = auth;
+	*hlen = auth[0] == '[' ? (size_t)((const char *)memchr(auth, ']', alen) - auth) + 1
+	                       : strcspn(auth, ":/");
+	*port = 0;
+	if (*hlen < alen)
+		*port = strtoul(auth + *hlen + 1, NULL, 10);
+	*path = auth + alen;
+}
+
+static const char *const oauth_generic_hint =
+	N_("This provider's sign-in needs configuration. In providers.json, give it an "
+	   "\"oauth\" object with \"client_id\" and either \"issuer\" or the endpoints: "
+	   "\"authorization_endpoint\" and \"token_endpoint\" for the browser, "
+	   "\"device_authorization_endpoint\" and \"token_endpoint\" for a device code.");
+
+/* The checks that need the merged settings of a provider the file touched:
+ * the redirect style's own members, and needs_config (set when the OAuth
+ * methods cannot run; cleared when the file supplied a client id that makes
+ * them run, unless the file said otherwise). */
+static enum aiauth_status oauth_finish(const struct parse *ps, struct provider *p)
+{
+	struct provider_oauth *o = &p->oauth;
+	if (!(p->methods & (AUTH_METHOD_BROWSER | AUTH_METHOD_DEVICE)))
+		return AIAUTH_OK;
+	if (p->methods & AUTH_METHOD_BROWSER) {
+		if (o->redirect == OAUTH_REDIRECT_LOOPBACK_FIXED && o->redirect_port == 0)
+			return bad(ps, "%s",
+			           _("\"oauth.redirect\" \"loopback_fixed\" needs "
+			             "\"oauth.redirect_port\""));
+		if (o->redirect == OAUTH_REDIRECT_PASTE && !o->redirect_uri)
+			return bad(ps, "%s",
+			           _("\"oauth.redirect\" \"paste\" needs \"oauth.redirect_uri\" (the page "
+			             "that shows the code)"));
+		if (o->redirect == OAUTH_REDIRECT_LOOPBACK_FIXED && o->redirect_uri) {
+			const char *host, *path;
+			size_t hlen;
+			unsigned long port;
+			url_split(o->redirect_uri, &host, &hlen, &port, &path);
+			const char *want_path = o->redirect_path ? o->redirect_path : "/callback";
+			if (strncmp(o->redirect_uri, "http://", 7) != 0 || !is_loopback_host(host, hlen) ||
+			    port != (unsigned long)o->redirect_port || strcmp(path, want_path) != 0)
+				return bad(ps,
+				           _("\"oauth.redirect_uri\" of a \"loopback_fixed\" redirect must be "
+				             "http://localhost:%d%s (or 127.0.0.1 or [::1])"),
+				           o->redirect_port, want_path);
+		}
+	}
+	if (!oauth_usable(p)) {
+		o->needs_config = true;
+		if (!o->config_hint && !(o->config_hint = strdup(oauth_generic_hint)))
+			return oom(ps);
+	} else if (o->needs_config && ps->seen && ps->seen->client_id && !ps->seen->needs_config) {
+		o->needs_config = false;
+		if (!ps->seen->config_hint) {
+			free(o->config_hint);
+			o->config_hint = NULL;
+		}
+	}
+	return AIAUTH_OK;
+}
+
 static enum aiauth_status apply_member(const struct parse *ps, struct provider *p,
                                        const char *key, yajl_val v)
 {
@@ -646,6 +1050,8 @@ static enum aiauth_status apply_member(const struct parse *ps, struct provider *
 	char **sslot = (char **)((char *)p + provider_keys[k].offset);
 	bool nullable = kind == V_OPT_TEXT || kind == V_ENV || kind == V_URL || kind == V_PATH;
 
+	if (kind == V_OAUTH)
+		return parse_oauth(ps, v, p);
 	if (YAJL_IS_NULL(v) && nullable)
 		return set_string(ps, sslot, NULL);
 
@@ -724,6 +1130,8 @@ static enum aiauth_status apply_member(const struct parse *ps, struct provider *
 		return parse_methods(ps, v, &p->methods);
 	case V_FIELDS:
 		return parse_fields(ps, v, p);
+	case V_OAUTH:
+		break; /* handled above */
 	}
 	return bad(ps, _("unknown field \"%s\""), key);
 }
@@ -775,6 +1183,9 @@ static enum aiauth_status apply_provider(const struct parse *ps, struct provider
 		return oom(ps);
 	if ((p->methods & AUTH_METHOD_API_KEY) && p->n_fields == 0)
 		return bad(ps, "%s", _("method \"api_key\" needs \"fields\" (the key and its variable)"));
+	enum aiauth_status st = oauth_finish(ps, p);
+	if (st != AIAUTH_OK)
+		return st;
 	p->user_defined = true;
 	return AIAUTH_OK;
 }
@@ -782,7 +1193,7 @@ static enum aiauth_status apply_provider(const struct parse *ps, struct provider
 static enum aiauth_status apply_file(struct registry *reg, yajl_val root, const char *path,
                                      struct aiauth_error **err)
 {
-	struct parse ps = { .path = path, .id = NULL, .err = err };
+	struct parse ps = { .path = path, .id = NULL, .err = err, .seen = NULL };
 	if (!YAJL_IS_OBJECT(root))
 		return bad(&ps, _("the top level must be an object, not %s"), json_type_name(root));
 	const char *dup = duplicate_key(root);
@@ -832,7 +1243,9 @@ static enum aiauth_status apply_file(struct registry *reg, yajl_val root, const 
 			return bad(&ps, _("provider id \"%s\" must be 1 to %d characters of a-z, 0-9, "
 			                  "., _ and -, starting with a letter or digit"),
 			           id, REGISTRY_MAX_ID);
+		struct oauth_seen seen = { 0 };
 		ps.id = id;
+		ps.seen = &seen;
 		struct provider *p = find_mut(reg, id);
 		bool is_new = p == NULL;
 		if (is_new) {

@@ -78,7 +78,13 @@ struct provider_oauth {
 	enum oauth_redirect redirect;
 	int redirect_port;   /* LOOPBACK_FIXED */
 	char *redirect_path; /* loopback path; NULL means "/callback" */
-	char *redirect_uri;  /* PASTE: the page that shows the code */
+	/* PASTE: the page that shows the code.  LOOPBACK_FIXED: optionally
+	 * the exact URI the provider has registered, sent instead of
+	 * http://127.0.0.1:<port><path> when it differs from that in host
+	 * only (Codex registers http://localhost:1455/auth/callback); its
+	 * port and path are redirect_port and redirect_path.  The listener
+	 * still binds 127.0.0.1. */
+	char *redirect_uri;
 	char *extra_auth_params; /* "k=v&k2=v2" added to the authorization URL */
 	enum oauth_token_format token_format;
 	/* The provider's OAuth details are not public: the method exists but

@@ -1,9 +1,15 @@
 /* registry_builtin.c - the providers aiauth knows without configuration.
  *
  * Every fact here is public and checked against the provider's own
- * documentation; where a fact is not public (an OAuth endpoint, a model-list
- * path) the field is NULL rather than a plausible-looking guess.  OAuth
- * endpoints and client ids are not part of this table yet.
+ * documentation or source; where a fact is not public (an OAuth endpoint, a
+ * model-list path) the field is NULL rather than a plausible-looking guess.
+ *
+ * OAuth facts come from the open-source clients that use them, named next to
+ * each entry (repository and file), because that is where providers publish
+ * them.  Where no public source confirms them, the entry is marked
+ * needs_config and its config_hint names the providers.json members to set.
+ * Client ids and the Gemini CLI's client secret are public by design: they
+ * belong to "installed application" clients, which cannot keep a secret.
  *
  * Ids are stable: they appear in command lines, accounts.json and secret
  * store attributes.  Never rename one.  Names, descriptions and prompts are
@@ -45,7 +51,18 @@ const struct builtin_provider registry_builtins[] = {
 	/* ---------------------------------------------- subscription sign-in */
 	{
 		/* Claude Code shows `code#state` to paste after the browser sign-in;
-		 * it reads a long-lived OAuth token from CLAUDE_CODE_OAUTH_TOKEN. */
+		 * it reads a long-lived OAuth token from CLAUDE_CODE_OAUTH_TOKEN.
+		 *
+		 * Claude Code itself is not open source; its OAuth client is
+		 * re-implemented by opencode's Anthropic plugin, the source of every
+		 * value below: sst/opencode-anthropic-auth, index.mjs (authorize
+		 * on claude.ai with code=true, the console's paste page as redirect,
+		 * JSON token requests that also carry `state`).  Anthropic has since
+		 * renamed console.anthropic.com to platform.claude.com, and newer
+		 * clients (badlogic/pi-mono, packages/ai/src/utils/oauth/
+		 * anthropic.ts) post to https://platform.claude.com/v1/oauth/token:
+		 * if the old host stops answering, override token_endpoint and
+		 * redirect_uri in providers.json. */
 		.id = "claude",
 		.name = N_("Claude Pro/Max"),
 		.description = N_("Anthropic Claude subscription, signed in through the browser"),
@@ -53,42 +70,119 @@ const struct builtin_provider registry_builtins[] = {
 		.methods = AUTH_METHOD_BROWSER,
 		.token_env = "CLAUDE_CODE_OAUTH_TOKEN",
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.authorization_endpoint = "https://claude.ai/oauth/authorize",
+			.token_endpoint = "https://console.anthropic.com/v1/oauth/token",
+			.client_id = "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
+			.scopes = "org:create_api_key user:profile user:inference",
+			.redirect = OAUTH_REDIRECT_PASTE,
+			.redirect_uri = "https://console.anthropic.com/oauth/code/callback",
+			.extra_auth_params = "code=true",
+			.token_format = OAUTH_TOKEN_JSON,
+		},
 	},
 	{
 		/* Codex keeps ChatGPT tokens in ~/.codex/auth.json and reads no
 		 * variable for them (OPENAI_API_KEY is for platform keys, which a
 		 * ChatGPT access token is not), so there is no token_env.  Codex's
-		 * own headless login is not RFC 8628, hence browser only. */
+		 * own headless login is not RFC 8628, hence browser only.
+		 *
+		 * From openai/codex: the client id is CLIENT_ID in
+		 * codex-rs/login/src/auth/manager.rs; codex-rs/login/src/server.rs
+		 * builds {issuer}/oauth/authorize and {issuer}/oauth/token itself
+		 * (no discovery, so both are given here), listens on port 1455
+		 * and registers exactly http://localhost:1455/auth/callback, which
+		 * is why redirect_uri spells "localhost".  The extra parameters are
+		 * the ones its build_authorize_url() adds; "codex_cli_rs" is
+		 * DEFAULT_ORIGINATOR in codex-rs/login/src/auth/default_client.rs.
+		 * Newer Codex releases also ask for the api.connectors.* scopes,
+		 * which only its connectors feature uses.  Email: the id_token. */
 		.id = "chatgpt",
 		.name = N_("ChatGPT (Codex)"),
 		.description = N_("OpenAI ChatGPT plan used by Codex, signed in through the browser"),
 		.group = PROVIDER_GROUP_SUBSCRIPTION,
 		.methods = AUTH_METHOD_BROWSER,
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.issuer = "https://auth.openai.com",
+			.authorization_endpoint = "https://auth.openai.com/oauth/authorize",
+			.token_endpoint = "https://auth.openai.com/oauth/token",
+			.client_id = "app_EMoamEEZ73f0CkXaXp7hrann",
+			.scopes = "openid profile email offline_access",
+			.redirect = OAUTH_REDIRECT_LOOPBACK_FIXED,
+			.redirect_port = 1455,
+			.redirect_path = "/auth/callback",
+			.redirect_uri = "http://localhost:1455/auth/callback",
+			.extra_auth_params = "id_token_add_organizations=true&"
+			                     "codex_cli_simplified_flow=true&originator=codex_cli_rs",
+			.token_format = OAUTH_TOKEN_FORM,
+		},
 	},
 	{
 		/* Gemini CLI keeps its Google sign-in in ~/.gemini/oauth_creds.json;
-		 * it documents no variable for an OAuth access token. */
+		 * it documents no variable for an OAuth access token.
+		 *
+		 * From google-gemini/gemini-cli, packages/core/src/code_assist/
+		 * oauth2.ts: the installed-app client id and secret (its comment
+		 * quotes Google: "the client secret is obviously not treated as a
+		 * secret"), the three scopes, access_type=offline (for a refresh
+		 * token), http://127.0.0.1:<any free port>/oauth2callback, and the
+		 * userinfo endpoint it reads the email from.  The endpoints are
+		 * google-auth-library's defaults (googleapis/google-auth-library-
+		 * nodejs, src/auth/oauth2client.ts). */
 		.id = "google",
 		.name = N_("Google Gemini (sign-in)"),
 		.description = N_("Gemini with a Google account, signed in through the browser"),
 		.group = PROVIDER_GROUP_SUBSCRIPTION,
 		.methods = AUTH_METHOD_BROWSER,
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.authorization_endpoint = "https://accounts.google.com/o/oauth2/v2/auth",
+			.token_endpoint = "https://oauth2.googleapis.com/token",
+			.userinfo_endpoint = "https://www.googleapis.com/oauth2/v2/userinfo",
+			.client_id = "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j"
+			             ".apps.googleusercontent.com",
+			.client_secret = "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",
+			.scopes = "https://www.googleapis.com/auth/cloud-platform "
+			          "https://www.googleapis.com/auth/userinfo.email "
+			          "https://www.googleapis.com/auth/userinfo.profile",
+			.redirect = OAUTH_REDIRECT_LOOPBACK_ANY,
+			.redirect_path = "/oauth2callback",
+			.extra_auth_params = "access_type=offline",
+			.token_format = OAUTH_TOKEN_FORM,
+		},
 	},
 	{
 		/* xAI's sign-in for Grok is an OIDC device-code flow (no callback
-		 * URL), so device rather than browser. */
+		 * URL), so device rather than browser.  xAI publishes neither the
+		 * issuer nor a client id, and no client of xAI's own shows them:
+		 * the method needs configuration. */
 		.id = "grok",
 		.name = N_("xAI Grok (sign-in)"),
 		.description = N_("Grok with an xAI account, signed in with a device code"),
 		.group = PROVIDER_GROUP_SUBSCRIPTION,
 		.methods = AUTH_METHOD_DEVICE,
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.needs_config = true,
+			.config_hint = N_("xAI has not published the details of its Grok sign-in. In "
+			                  "providers.json, give \"grok\" an \"oauth\" object with "
+			                  "\"client_id\", \"scopes\" and either \"issuer\" or both "
+			                  "\"device_authorization_endpoint\" and \"token_endpoint\"."),
+		},
 	},
 	{
 		/* Copilot CLI reads COPILOT_GITHUB_TOKEN first (then GH_TOKEN,
-		 * GITHUB_TOKEN); the first is the one that concerns Copilot only. */
+		 * GITHUB_TOKEN); the first is the one that concerns Copilot only.
+		 *
+		 * GitHub's device flow (docs.github.com, "Authorizing OAuth apps",
+		 * Device flow) with the client id and scope the Copilot editor
+		 * plugins use, as opencode does (anomalyco/opencode, packages/
+		 * opencode/src/auth/github-copilot.ts).  GitHub's token endpoint
+		 * answers form-encoded text unless the request sends
+		 * "Accept: application/json"; every aiauth token request sends it
+		 * (oauth.c), so nothing here needs to ask for it.  GitHub has no
+		 * issuer metadata and no refresh token for this app. */
 		.id = "copilot",
 		.name = N_("GitHub Copilot"),
 		.description = N_("GitHub Copilot subscription, signed in with a device code"),
@@ -96,8 +190,21 @@ const struct builtin_provider registry_builtins[] = {
 		.methods = AUTH_METHOD_DEVICE,
 		.token_env = "COPILOT_GITHUB_TOKEN",
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.device_authorization_endpoint = "https://github.com/login/device/code",
+			.token_endpoint = "https://github.com/login/oauth/access_token",
+			.client_id = "Iv1.b507a08c87ecfe98",
+			.scopes = "read:user",
+			.token_format = OAUTH_TOKEN_FORM,
+		},
 	},
 	{
+		/* The device flow of Moonshot's own Kimi CLI (MoonshotAI/kimi-cli,
+		 * src/kimi_cli/auth/oauth.py): KIMI_CODE_CLIENT_ID, the
+		 * DEFAULT_OAUTH_HOST paths it posts to, no scope, form bodies.
+		 * Kimi CLI also sends X-Msh-* device headers, which aiauth does
+		 * not; the token it yields is for the Kimi Code endpoint
+		 * (https://api.kimi.com/coding/v1), not for api.moonshot.ai. */
 		.id = "kimi",
 		.name = N_("Moonshot Kimi"),
 		.description = N_("Kimi account, signed in with a device code or a Moonshot API key"),
@@ -107,6 +214,12 @@ const struct builtin_provider registry_builtins[] = {
 		.base_url = "https://api.moonshot.ai/v1",
 		.models_path = "/models",
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.device_authorization_endpoint = "https://auth.kimi.com/api/oauth/device_authorization",
+			.token_endpoint = "https://auth.kimi.com/api/oauth/token",
+			.client_id = "17e5f671-d194-4dfb-9706-5516cb48c098",
+			.token_format = OAUTH_TOKEN_FORM,
+		},
 	},
 	{
 		/* Bob Shell's sign-in goes through IBM's own backend, whose OAuth
@@ -119,6 +232,14 @@ const struct builtin_provider registry_builtins[] = {
 		.methods = AUTH_METHOD_BROWSER,
 		.base_url_env = "BOBSHELL_API_BASE_URL",
 		.models_auth = MODELS_AUTH_BEARER,
+		.oauth = {
+			.needs_config = true,
+			.config_hint = N_("IBM has not published the details of Bob's sign-in. In "
+			                  "providers.json, give \"bob\" an \"oauth\" object with "
+			                  "\"client_id\", \"scopes\", \"redirect\" and either "
+			                  "\"issuer\" or both \"authorization_endpoint\" and "
+			                  "\"token_endpoint\"."),
+		},
 	},
 
 	/* ---------------------------------------------------------- API key */

@@ -17,6 +17,27 @@ struct builtin_field {
 	const char *env;
 };
 
+/* OAuth facts of a built-in provider; see struct provider_oauth.  An
+ * all-zero value means "no OAuth". */
+struct builtin_oauth {
+	const char *issuer;
+	const char *authorization_endpoint;
+	const char *token_endpoint;
+	const char *device_authorization_endpoint;
+	const char *userinfo_endpoint;
+	const char *client_id;
+	const char *client_secret;
+	const char *scopes;
+	enum oauth_redirect redirect;
+	int redirect_port;
+	const char *redirect_path;
+	const char *redirect_uri;
+	const char *extra_auth_params;
+	enum oauth_token_format token_format;
+	bool needs_config;
+	const char *config_hint; /* N_() marked */
+};
+
 struct builtin_provider {
 	const char *id;
 	const char *name;        /* N_() marked */
@@ -35,6 +56,7 @@ struct builtin_provider {
 	const char *models_path;
 	enum models_auth models_auth;
 	const char *key_prefix;
+	struct builtin_oauth oauth;
 };
 
 /* In display order: subscription, API key, local. */

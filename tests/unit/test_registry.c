@@ -430,6 +430,287 @@ static void test_malformed(void)
 	               "a field name with capitals", "fields[0]: \"name\" must be", NULL);
 }
 
+/* ------------------------------------------------------------- OAuth */
+
+static bool has_oauth_method(const struct provider *p)
+{
+	return (p->methods & (AUTH_METHOD_BROWSER | AUTH_METHOD_DEVICE)) != 0;
+}
+
+/* What oauth_usable() in registry.c promises the flows. */
+static bool oauth_runs(const struct provider *p)
+{
+	const struct provider_oauth *o = &p->oauth;
+	if (!o->client_id)
+		return false;
+	if ((p->methods & AUTH_METHOD_BROWSER) && !o->issuer &&
+	    !(o->authorization_endpoint && o->token_endpoint))
+		return false;
+	if ((p->methods & AUTH_METHOD_DEVICE) && !o->issuer &&
+	    !(o->device_authorization_endpoint && o->token_endpoint))
+		return false;
+	return true;
+}
+
+static bool hint_names_config(const struct provider *p)
+{
+	const char *h = p->oauth.config_hint;
+	return h && strstr(h, "providers.json") && strstr(h, "client_id") && !strchr(h, '\n');
+}
+
+static void test_oauth_builtins(void)
+{
+	char missing[512];
+	snprintf(missing, sizeof(missing), "%s/no-such-providers.json", tap_tmpdir());
+	struct registry *reg = NULL;
+	struct aiauth_error *err = NULL;
+	if (!ok(registry_load(missing, &reg, &err) == AIAUTH_OK && reg, "built-ins load")) {
+		error_clear(&err);
+		return;
+	}
+
+	const struct provider *p = registry_find(reg, "copilot");
+	ok(p && streq(p->oauth.device_authorization_endpoint, "https://github.com/login/device/code") &&
+	       streq(p->oauth.token_endpoint, "https://github.com/login/oauth/access_token") &&
+	       p->oauth.client_id && *p->oauth.client_id && streq(p->oauth.scopes, "read:user") &&
+	       p->oauth.token_format == OAUTH_TOKEN_FORM && !p->oauth.needs_config,
+	   "copilot: GitHub device flow with a client id");
+
+	p = registry_find(reg, "google");
+	ok(p && p->oauth.client_id && strstr(p->oauth.client_id, ".apps.googleusercontent.com") &&
+	       p->oauth.client_secret && p->oauth.redirect == OAUTH_REDIRECT_LOOPBACK_ANY &&
+	       streq(p->oauth.redirect_path, "/oauth2callback") &&
+	       streq(p->oauth.authorization_endpoint, "https://accounts.google.com/o/oauth2/v2/auth") &&
+	       streq(p->oauth.token_endpoint, "https://oauth2.googleapis.com/token") &&
+	       streq(p->oauth.userinfo_endpoint, "https://www.googleapis.com/oauth2/v2/userinfo") &&
+	       p->oauth.scopes && strstr(p->oauth.scopes, "cloud-platform") &&
+	       streq(p->oauth.extra_auth_params, "access_type=offline") && !p->oauth.needs_config,
+	   "google: installed-app client id and secret, loopback on any port");
+
+	p = registry_find(reg, "chatgpt");
+	ok(p && streq(p->oauth.issuer, "https://auth.openai.com") && p->oauth.client_id &&
+	       p->oauth.redirect == OAUTH_REDIRECT_LOOPBACK_FIXED && p->oauth.redirect_port == 1455 &&
+	       streq(p->oauth.redirect_path, "/auth/callback") &&
+	       streq(p->oauth.redirect_uri, "http://localhost:1455/auth/callback") &&
+	       p->oauth.scopes && strstr(p->oauth.scopes, "offline_access") &&
+	       p->oauth.extra_auth_params && strstr(p->oauth.extra_auth_params, "originator=") &&
+	       !p->oauth.needs_config,
+	   "chatgpt: Codex's fixed loopback port and path");
+
+	p = registry_find(reg, "claude");
+	ok(p && p->oauth.redirect == OAUTH_REDIRECT_PASTE && p->oauth.redirect_uri &&
+	       strncmp(p->oauth.redirect_uri, "https://", 8) == 0 &&
+	       p->oauth.token_format == OAUTH_TOKEN_JSON &&
+	       streq(p->oauth.extra_auth_params, "code=true") && p->oauth.client_id &&
+	       !p->oauth.needs_config,
+	   "claude: paste redirect, JSON token requests, code=true");
+
+	p = registry_find(reg, "kimi");
+	ok(p && p->oauth.device_authorization_endpoint && p->oauth.token_endpoint &&
+	       p->oauth.client_id && !p->oauth.needs_config,
+	   "kimi: device flow with a client id");
+
+	static const char *const unpublished[] = { "grok", "bob" };
+	for (size_t i = 0; i < sizeof(unpublished) / sizeof(unpublished[0]); i++) {
+		p = registry_find(reg, unpublished[i]);
+		ok(p && p->oauth.needs_config && hint_names_config(p) && !p->oauth.client_id &&
+		       !p->oauth.issuer && !p->oauth.token_endpoint,
+		   "%s: no public OAuth details, so needs_config with a hint and no guesses",
+		   unpublished[i]);
+	}
+
+	/* The invariant every flow relies on, for the whole table. */
+	size_t wrong = 0;
+	for (size_t i = 0; i < registry_count(reg); i++) {
+		p = registry_at(reg, i);
+		bool good;
+		if (!has_oauth_method(p))
+			good = !p->oauth.client_id && !p->oauth.needs_config && !p->oauth.token_endpoint;
+		else if (p->oauth.needs_config)
+			good = hint_names_config(p);
+		else
+			good = oauth_runs(p) && !p->oauth.config_hint;
+		if (!good) {
+			diag("%s: OAuth settings do not match its methods", p->id);
+			wrong++;
+		}
+	}
+	ok(wrong == 0, "every built-in with browser or device sign-in can run or needs_config");
+	registry_free(reg);
+}
+
+#define ONE(id, body) "{\"version\":1,\"providers\":{\"" id "\":" body "}}"
+
+static void test_oauth_file(void)
+{
+	struct registry *reg = load_ok(
+		"{\"version\":1,\"providers\":{\n"
+		" \"google\":{\"oauth\":{\"scopes\":\"openid email\",\"redirect_port\":null,\n"
+		"   \"token_endpoint\":\"HTTPS://oauth2.example.com/token/\"}},\n"
+		" \"claude\":{\"oauth\":{\"extra_auth_params\":null,\"token_format\":null}},\n"
+		" \"copilot\":{\"oauth\":null},\n"
+		" \"corp\":{\"name\":\"Corp\",\"group\":\"subscription\",\"methods\":[\"browser\",\"device\"],\n"
+		"   \"oauth\":{\"issuer\":\"https://id.example.com\",\"client_id\":\"abc\",\n"
+		"     \"client_secret\":\"public\",\"scopes\":\"openid\",\"redirect\":\"loopback_fixed\",\n"
+		"     \"redirect_port\":8765,\"redirect_path\":\"/cb\",\n"
+		"     \"redirect_uri\":\"http://localhost:8765/cb\",\n"
+		"     \"extra_auth_params\":\"prompt=consent&x=%20y\",\"token_format\":\"json\",\n"
+		"     \"userinfo_endpoint\":\"http://127.0.0.1:9/userinfo\"}},\n"
+		" \"bare\":{\"name\":\"Bare\",\"group\":\"subscription\"}\n"
+		"}}",
+		"oauth overrides and additions");
+	if (!reg)
+		return;
+	const struct provider *p = registry_find(reg, "google");
+	ok(p && streq(p->oauth.scopes, "openid email") && p->oauth.client_id &&
+	       p->oauth.client_secret && streq(p->oauth.redirect_path, "/oauth2callback") &&
+	       p->oauth.redirect == OAUTH_REDIRECT_LOOPBACK_ANY && p->oauth.userinfo_endpoint &&
+	       !p->oauth.needs_config,
+	   "oauth override: the given member replaced, the others kept");
+	ok(p && streq(p->oauth.token_endpoint, "https://oauth2.example.com/token/"),
+	   "oauth endpoint: scheme lowered, kept otherwise (%s)",
+	   p && p->oauth.token_endpoint ? p->oauth.token_endpoint : "NULL");
+
+	p = registry_find(reg, "claude");
+	ok(p && !p->oauth.extra_auth_params && p->oauth.token_format == OAUTH_TOKEN_FORM &&
+	       p->oauth.redirect == OAUTH_REDIRECT_PASTE && p->oauth.redirect_uri &&
+	       p->oauth.client_id,
+	   "oauth member null: back to its default, the rest kept");
+
+	p = registry_find(reg, "copilot");
+	ok(p && !p->oauth.client_id && !p->oauth.device_authorization_endpoint &&
+	       !p->oauth.token_endpoint && p->oauth.needs_config && hint_names_config(p),
+	   "\"oauth\": null clears it all, and the device method then needs configuration");
+
+	p = registry_find(reg, "corp");
+	ok(p && streq(p->oauth.issuer, "https://id.example.com") && streq(p->oauth.client_id, "abc") &&
+	       streq(p->oauth.client_secret, "public") && streq(p->oauth.scopes, "openid") &&
+	       p->oauth.redirect == OAUTH_REDIRECT_LOOPBACK_FIXED && p->oauth.redirect_port == 8765 &&
+	       streq(p->oauth.redirect_path, "/cb") &&
+	       streq(p->oauth.redirect_uri, "http://localhost:8765/cb") &&
+	       streq(p->oauth.extra_auth_params, "prompt=consent&x=%20y") &&
+	       p->oauth.token_format == OAUTH_TOKEN_JSON &&
+	       streq(p->oauth.userinfo_endpoint, "http://127.0.0.1:9/userinfo") &&
+	       !p->oauth.needs_config && !p->oauth.config_hint,
+	   "new provider: every oauth member read, an issuer makes it usable");
+
+	p = registry_find(reg, "bare");
+	ok(p && p->methods == AUTH_METHOD_BROWSER && p->oauth.needs_config && hint_names_config(p),
+	   "new subscription provider without oauth: needs_config with a hint");
+	registry_free(reg);
+
+	/* needs_config cleared by supplying settings */
+	reg = load_ok("{\"version\":1,\"providers\":{"
+	              "\"grok\":{\"oauth\":{\"client_id\":\"mine\",\"issuer\":\"https://auth.example\"}},"
+	              "\"bob\":{\"oauth\":{\"client_id\":\"b\",\"redirect\":\"loopback\","
+	              "\"authorization_endpoint\":\"https://id.example/authorize\","
+	              "\"token_endpoint\":\"https://id.example/token\"}}}}",
+	              "needs_config providers configured");
+	p = reg ? registry_find(reg, "grok") : NULL;
+	ok(p && !p->oauth.needs_config && !p->oauth.config_hint && streq(p->oauth.client_id, "mine"),
+	   "grok: a client id and an issuer clear needs_config and its hint");
+	p = reg ? registry_find(reg, "bob") : NULL;
+	ok(p && !p->oauth.needs_config && !p->oauth.config_hint,
+	   "bob: a client id and both browser endpoints clear needs_config");
+	registry_free(reg);
+
+	reg = load_ok("{\"version\":1,\"providers\":{"
+	              "\"grok\":{\"oauth\":{\"client_id\":\"mine\"}},"
+	              "\"bob\":{\"oauth\":{\"client_id\":\"b\",\"issuer\":\"https://id.example\","
+	              "\"needs_config\":true}}}}",
+	              "needs_config providers half configured");
+	p = reg ? registry_find(reg, "grok") : NULL;
+	ok(p && p->oauth.needs_config && hint_names_config(p) && strstr(p->oauth.config_hint, "xAI"),
+	   "grok: a client id alone is not enough, the built-in hint stays");
+	p = reg ? registry_find(reg, "bob") : NULL;
+	ok(p && p->oauth.needs_config, "bob: an explicit needs_config true is kept");
+	registry_free(reg);
+
+	reg = load_ok(ONE("copilot", "{\"oauth\":{\"needs_config\":false,"
+	                             "\"device_authorization_endpoint\":null}}"),
+	              "needs_config false without a device endpoint");
+	p = reg ? registry_find(reg, "copilot") : NULL;
+	ok(p && p->oauth.needs_config && hint_names_config(p),
+	   "a device method without its endpoint is needs_config whatever the file says");
+	registry_free(reg);
+}
+
+static void test_oauth_malformed(void)
+{
+	expect_corrupt(ONE("google", "{\"oauth\":{\"scope\":\"x\"}}"), "unknown oauth member",
+	               "provider \"google\"", "unknown field \"oauth.scope\"");
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect\":\"browser\"}}"), "bad redirect name",
+	               "provider \"google\"", "\"oauth.redirect\" must be");
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect\":1}}"), "redirect of the wrong type",
+	               "\"oauth.redirect\" must be", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect\":\"loopback_fixed\"}}"),
+	               "loopback_fixed without a port", "provider \"google\"",
+	               "needs \"oauth.redirect_port\"");
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect_port\":70000}}"), "port out of range",
+	               "\"oauth.redirect_port\" must be a port number", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect_port\":0}}"), "port 0",
+	               "\"oauth.redirect_port\" must be a port number", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect_port\":\"1455\"}}"), "port as a string",
+	               "\"oauth.redirect_port\" must be a port number", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"token_endpoint\":"
+	                             "\"http://auth.example.com/token\"}}"),
+	               "non-https endpoint", "provider \"google\"",
+	               "\"oauth.token_endpoint\" must use https");
+	expect_corrupt(ONE("google", "{\"oauth\":{\"issuer\":\"http://10.1.2.3\"}}"),
+	               "http issuer on the LAN", "\"oauth.issuer\" must use https", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"userinfo_endpoint\":\"ftp://x.example\"}}"),
+	               "another scheme", "\"oauth.userinfo_endpoint\" must start with https://",
+	               NULL);
+	expect_corrupt(ONE("claude", "{\"oauth\":{\"redirect_uri\":\"http://evil.example/cb\"}}"),
+	               "paste page over http", "\"oauth.redirect_uri\" must use https", NULL);
+
+	static const char *const bad_params[] = {
+		"a=b&c", "a b=c", "a=<y>", "=v", "a=", "a=b&", "a=%zz", "a=%2", "a=b=c", "a=b#c",
+	};
+	for (size_t i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++) {
+		char text[256], what[64];
+		snprintf(text, sizeof(text), ONE("google", "{\"oauth\":{\"extra_auth_params\":\"%s\"}}"),
+		         bad_params[i]);
+		snprintf(what, sizeof(what), "extra_auth_params \"%s\"", bad_params[i]);
+		expect_corrupt(text, what, "provider \"google\"",
+		               "\"oauth.extra_auth_params\" must be name=value pairs");
+	}
+	expect_corrupt(ONE("google", "{\"oauth\":{\"extra_auth_params\":\"x=1&state=fixed\"}}"),
+	               "extra_auth_params setting state", "must not set \"state\"", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"extra_auth_params\":\"code_challenge=a\"}}"),
+	               "extra_auth_params setting the PKCE challenge",
+	               "must not set \"code_challenge\"", NULL);
+
+	expect_corrupt(ONE("google", "{\"oauth\":{\"redirect_path\":\"callback\"}}"),
+	               "redirect_path without /", "\"oauth.redirect_path\" must start with /", NULL);
+	expect_corrupt(ONE("x", "{\"name\":\"X\",\"group\":\"subscription\",\"oauth\":{"
+	                        "\"client_id\":\"c\",\"issuer\":\"https://id.example\","
+	                        "\"redirect\":\"paste\"}}"),
+	               "paste without a redirect_uri", "provider \"x\"",
+	               "needs \"oauth.redirect_uri\"");
+	expect_corrupt(ONE("chatgpt", "{\"oauth\":{\"redirect_port\":1456}}"),
+	               "loopback_fixed port that no longer matches redirect_uri",
+	               "provider \"chatgpt\"", "http://localhost:1456/auth/callback");
+	expect_corrupt(ONE("chatgpt", "{\"oauth\":{\"redirect_uri\":\"https://localhost:1455/auth/callback\"}}"),
+	               "loopback_fixed redirect_uri over https", "\"oauth.redirect_uri\" of a", NULL);
+	expect_corrupt(ONE("chatgpt", "{\"oauth\":{\"redirect_uri\":\"http://localhost:1455/other\"}}"),
+	               "loopback_fixed redirect_uri with another path", "\"oauth.redirect_uri\" of a",
+	               NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":[]}"), "oauth not an object",
+	               "\"oauth\" must be an object or null", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"client_id\":5}}"), "client_id of the wrong type",
+	               "\"oauth.client_id\" must be a string or null", "a number");
+	expect_corrupt(ONE("google", "{\"oauth\":{\"client_id\":\"a\\nb\"}}"), "client_id with a newline",
+	               "\"oauth.client_id\" must be one line", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"needs_config\":\"yes\"}}"),
+	               "needs_config of the wrong type", "\"oauth.needs_config\" must be true or false",
+	               NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"token_format\":\"xml\"}}"), "bad token_format",
+	               "\"oauth.token_format\" must be \"form\" or \"json\"", NULL);
+	expect_corrupt(ONE("google", "{\"oauth\":{\"scopes\":\"a\",\"scopes\":\"b\"}}"),
+	               "an oauth member twice", "field \"oauth.scopes\" appears twice", NULL);
+}
+
 static void test_huge_file(void)
 {
 	size_t n = 1024 * 1024 + 64;
@@ -515,6 +796,9 @@ int main(void)
 	test_override_and_add();
 	test_default_location();
 	test_malformed();
+	test_oauth_builtins();
+	test_oauth_file();
+	test_oauth_malformed();
 	test_huge_file();
 	test_normalize();
 	test_names();
