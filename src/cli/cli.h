@@ -20,6 +20,7 @@ struct cli {
 	const char *passphrase_file;        /* --passphrase-file or AIAUTH_PASSPHRASE_FILE */
 	struct registry *registry;
 	struct secretstore *secrets;
+	struct loop *loop;
 };
 
 /* One-line error on stderr, then the exit status for it.  Frees *err. */
@@ -44,6 +45,8 @@ enum aiauth_status cli_secrets_open(struct cli *cli, enum secret_backend backend
                                     const char *reason, struct secretstore **out,
                                     struct aiauth_error **err);
 void cli_close(struct cli *cli);
+/* The event loop of the command (made on first use). */
+enum aiauth_status cli_loop(struct cli *cli, struct loop **out, struct aiauth_error **err);
 
 /* Record the backend that holds the secrets, when none is recorded yet. */
 enum aiauth_status cli_record_backend(enum secret_backend backend, bool overwrite,
@@ -101,6 +104,14 @@ struct cli_opt {
 };
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos,
               int max_pos, int *n_pos, int *rest);
+
+/* Add an account made from `tmpl` and store its secret blob (NULL for a
+ * keyless account); if the secret cannot be stored the account is taken
+ * back.  *label receives the label the store gave it (caller frees),
+ * *active (optional) whether it became the provider's active account. */
+enum aiauth_status cli_add_account(struct cli *cli, const struct provider *p,
+                                   const struct account *tmpl, const struct secret *blob,
+                                   char **label, bool *active, struct aiauth_error **err);
 
 /* ---------------------------------------------------------------- login */
 struct loop;

@@ -313,7 +313,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
 struct add_ctx {
 	const struct account *tmpl;
-	char *id; /* of the account added */
+	char *id;    /* of the account added */
+	char *label; /* as the store made it */
 	bool first;
 };
 
@@ -325,9 +326,11 @@ static enum aiauth_status add_cb(struct store *store, void *ctx, struct aiauth_e
 	if (st != AIAUTH_OK)
 		return st;
 	ac->id = strdup(added->id);
+	ac->label = strdup(added->label);
 	const char *active = store_active_id(store, added->provider);
 	ac->first = active && strcmp(active, added->id) == 0;
-	return ac->id ? AIAUTH_OK : error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	return ac->id && ac->label ? AIAUTH_OK
+	                           : error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 }
 
 struct mark_ctx {
@@ -401,6 +404,42 @@ static enum aiauth_status read_fields(const struct provider *p, bool token,
 	return AIAUTH_OK;
 }
 
+enum aiauth_status cli_add_account(struct cli *cli, const struct provider *p,
+                                   const struct account *tmpl, const struct secret *blob,
+                                   char **label, bool *active, struct aiauth_error **err)
+{
+	struct secretstore *ss = NULL;
+	enum aiauth_status st;
+	/* The store is opened (and a passphrase asked) before anything is
+	 * written, so a missing backend leaves no trace. */
+	if (blob && (st = cli_secrets(cli, &ss, err)) != AIAUTH_OK)
+		return st;
+	struct add_ctx ac = {tmpl, NULL, NULL, false};
+	if ((st = store_update(NULL, add_cb, &ac, err)) != AIAUTH_OK)
+		goto out;
+	if (ss) {
+		struct secret_meta meta = {p->id, _(p->name), ac.label, account_kind_name(tmpl->kind)};
+		if ((st = secretstore_put(ss, ac.id, &meta, blob, err)) != AIAUTH_OK) {
+			/* No account without its secret: take the half-made one back. */
+			store_update(NULL, remove_cb, ac.id, NULL);
+			goto out;
+		}
+		struct mark_ctx mc = {ac.id, true};
+		if ((st = store_update(NULL, mark_secret_cb, &mc, err)) != AIAUTH_OK)
+			goto out;
+		if ((st = cli_record_backend(secretstore_backend(ss), false, err)) != AIAUTH_OK)
+			goto out;
+	}
+	*label = ac.label;
+	ac.label = NULL;
+	if (active)
+		*active = ac.first;
+out:
+	free(ac.id);
+	free(ac.label);
+	return st;
+}
+
 int cmd_add(struct cli *cli, int argc, char **argv)
 {
 	const char *label = NULL, *base_url = NULL, *api_version = NULL, *region = NULL;
@@ -456,12 +495,10 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 
 	struct credential *cred = NULL;
 	struct secret *blob = NULL;
-	struct secretstore *ss = NULL;
-	struct add_ctx ac = {&tmpl, NULL, false};
+	char *shown = NULL;
+	bool first = false;
 	enum aiauth_status st = AIAUTH_OK;
 	if (tmpl.kind != ACCOUNT_NONE) {
-		/* The secret is read and the store opened before anything is
-		 * written, so a refused key or a missing backend leaves no trace. */
 		cred = credential_new();
 		if (!cred) {
 			st = error_set(&err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
@@ -471,48 +508,13 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 			goto out;
 		if ((st = credential_to_blob(cred, &blob, &err)) != AIAUTH_OK)
 			goto out;
-		if ((st = cli_secrets(cli, &ss, &err)) != AIAUTH_OK)
-			goto out;
 	}
-	if ((st = store_update(NULL, add_cb, &ac, &err)) != AIAUTH_OK)
+	if ((st = cli_add_account(cli, p, &tmpl, blob, &shown, &first, &err)) != AIAUTH_OK)
 		goto out;
-	if (ss) {
-		struct secret_meta meta = {p->id, _(p->name), label, account_kind_name(tmpl.kind)};
-		struct store *store = NULL;
-		if (store_load(NULL, &store, NULL) == AIAUTH_OK) {
-			struct account *a = store_find_id(store, ac.id);
-			meta.label = a ? a->label : label;
-			st = secretstore_put(ss, ac.id, &meta, blob, &err);
-			store_free(store);
-		} else {
-			st = secretstore_put(ss, ac.id, &meta, blob, &err);
-		}
-		if (st != AIAUTH_OK) {
-			/* No account without its secret: take the half-made one back. */
-			store_update(NULL, remove_cb, ac.id, NULL);
-			goto out;
-		}
-		struct mark_ctx mc = {ac.id, true};
-		if ((st = store_update(NULL, mark_secret_cb, &mc, &err)) != AIAUTH_OK)
-			goto out;
-		if ((st = cli_record_backend(secretstore_backend(ss), false, &err)) != AIAUTH_OK)
-			goto out;
-	}
-	{
-		struct store *store = NULL;
-		const char *shown = label;
-		if (store_load(NULL, &store, NULL) == AIAUTH_OK) {
-			struct account *a = store_find_id(store, ac.id);
-			if (a)
-				shown = a->label;
-		}
-		printf(_("Added %s account \"%s\"%s.\n"), _(p->name), shown ? shown : ac.id,
-		       ac.first ? _(" (active)") : "");
-		store_free(store);
-	}
+	printf(_("Added %s account \"%s\"%s.\n"), _(p->name), shown, first ? _(" (active)") : "");
 out:
 	free(url);
-	free(ac.id);
+	free(shown);
 	credential_free(cred);
 	secret_free(blob);
 	if (st != AIAUTH_OK)

@@ -1,11 +1,200 @@
-/* cmd_login.c - aiauth login and aiauth refresh (to be written). */
+/* cmd_login.c - aiauth login: choosing a sign-in flow, and saving what it
+ * brings back. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "credential.h"
+#include "oauth.h"
+
+/* Over SSH, or without a display, no browser can be opened here. */
+static bool headless(void)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	const char *x = getenv("DISPLAY");
+	const char *wl = getenv("WAYLAND_DISPLAY");
+	return (ssh && *ssh) || !((x && *x) || (wl && *wl));
+}
 
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
-	return cli_usage_error("%s", _("login is not available yet"));
+	bool device = false, browser = false, paste = false, finish = false, no_wait = false;
+	const char *label = NULL;
+	const struct cli_opt opts[] = {{"--device", NULL, &device, NULL},
+	                               {"--browser", NULL, &browser, NULL},
+	                               {"--paste", NULL, &paste, NULL},
+	                               {"--finish", NULL, &finish, NULL},
+	                               {"--no-wait", NULL, &no_wait, NULL},
+	                               {"--label", &label, NULL, NULL},
+	                               {0}};
+	const char *pos[1];
+	int npos;
+	int rc = cli_parse(argc, argv, opts, pos, 1, &npos, NULL);
+	if (rc)
+		return rc;
+	if (finish) {
+		if (device || browser || paste || no_wait || label)
+			return cli_usage_error("%s", _("--finish takes only the code or URL"));
+		return login_finish(cli, npos ? pos[0] : NULL);
+	}
+	if (npos != 1)
+		return cli_usage_error("%s", _("usage: aiauth login PROVIDER [--device|--browser|--paste] "
+		                               "[--label L] [--no-wait], or aiauth login --finish "
+		                               "[CODE_OR_URL]"));
+	if ((int)device + (int)browser + (int)paste > 1)
+		return cli_usage_error("%s", _("choose one of --device, --browser and --paste"));
+	struct aiauth_error *err = NULL;
+	const struct provider *p;
+	if (cli_provider(cli, pos[0], &p, &err) != AIAUTH_OK)
+		return cli_fail(&err);
+	bool can_device = p->methods & AUTH_METHOD_DEVICE;
+	bool can_browser = p->methods & AUTH_METHOD_BROWSER;
+	if (!can_device && !can_browser)
+		return cli_usage_error(_("%s does not sign in with OAuth; use 'aiauth add %s'"), _(p->name),
+		                       p->id);
+	if (device && !can_device)
+		return cli_usage_error(_("%s has no device-code sign-in; try --browser or --paste"),
+		                       _(p->name));
+	if ((browser || paste) && !can_browser)
+		return cli_usage_error(_("%s signs in with a device code only; use --device"), _(p->name));
+	if (no_wait && device)
+		return cli_usage_error("%s", _("--no-wait is for --paste sign-ins; a device code "
+		                               "cannot be finished later"));
+	struct login_options lo = {.label = label, .no_wait = no_wait};
+	/* Without a choice: a browser where one can open, else the device code,
+	 * else the paste flow; a provider whose page shows a code always pastes. */
+	if (!device && !browser && !paste) {
+		if (no_wait)
+			paste = true;
+		else if (headless())
+			device = can_device, paste = !can_device;
+		else
+			browser = can_browser, device = !can_browser;
+	}
+	if (device)
+		return login_device(cli, p, &lo);
+	if (no_wait)
+		paste = true;
+	return login_browser(cli, p, &lo, paste || p->oauth.redirect == OAUTH_REDIRECT_PASTE);
+}
+
+/* ------------------------------------------------------------- saving */
+
+struct relogin_ctx {
+	const char *provider;
+	const char *email;
+	const char *label;
+	int64_t expires_at;
+	char *id;     /* the account signed in again, if any */
+	char *shown;  /* its label */
+};
+
+/* Signing in again to an account we know (same provider and email) renews
+ * it instead of making a second one. */
+static enum aiauth_status relogin_find_cb(struct store *store, void *ctx,
+                                          struct aiauth_error **err)
+{
+	struct relogin_ctx *rc = ctx;
+	for (size_t i = 0; i < store->n_accounts; i++) {
+		struct account *a = &store->accounts[i];
+		if (a->kind != ACCOUNT_OAUTH || strcmp(a->provider, rc->provider) != 0 || !a->email ||
+		    strcmp(a->email, rc->email) != 0)
+			continue;
+		if (rc->label && strcmp(rc->label, a->label) != 0)
+			continue;
+		rc->id = strdup(a->id);
+		rc->shown = strdup(a->label);
+		if (!rc->id || !rc->shown)
+			return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		return AIAUTH_OK;
+	}
+	return AIAUTH_OK;
+}
+
+static enum aiauth_status relogin_mark_cb(struct store *store, void *ctx,
+                                          struct aiauth_error **err)
+{
+	struct relogin_ctx *rc = ctx;
+	struct account *a = store_find_id(store, rc->id);
+	if (!a)
+		return error_set(err, AIAUTH_NOT_FOUND, "%s",
+		                 _("the account was removed while signing in; sign in again"));
+	a->status = ACCOUNT_STATUS_OK;
+	a->expires_at = rc->expires_at;
+	a->has_secret = true;
+	free(a->last_refresh_outcome);
+	a->last_refresh_outcome = NULL;
+	store->dirty = true;
+	return AIAUTH_OK;
+}
+
+static int64_t cred_expires_at(const struct credential *cred)
+{
+	const struct secret *s = credential_get(cred, "expires_at");
+	return s ? strtoll((const char *)s->buf, NULL, 10) : 0;
+}
+
+enum aiauth_status cli_save_oauth_account(struct cli *cli, struct loop *loop,
+                                          const struct provider *p,
+                                          const struct oauth_endpoints *ep, const char *method,
+                                          struct credential *cred,
+                                          const struct login_options *opts,
+                                          struct aiauth_error **err)
+{
+	enum aiauth_status st;
+	struct secret *blob = NULL;
+	char *email = NULL, *shown = NULL;
+	struct relogin_ctx rc = {0};
+	const struct secret *id_token = credential_get(cred, "id_token");
+	email = oauth_id_token_email(id_token ? (const char *)id_token->buf : NULL);
+	if (!email && ep && ep->userinfo)
+		email = oauth_userinfo_email(loop, ep->userinfo, credential_get(cred, "access_token"));
+	if ((st = credential_to_blob(cred, &blob, err)) != AIAUTH_OK)
+		goto out;
+	if (email) {
+		rc = (struct relogin_ctx){p->id, email, opts ? opts->label : NULL,
+		                          cred_expires_at(cred), NULL, NULL};
+		if ((st = store_update(NULL, relogin_find_cb, &rc, err)) != AIAUTH_OK)
+			goto out;
+	}
+	if (rc.id) {
+		struct secretstore *ss;
+		struct secret_meta meta = {p->id, _(p->name), rc.shown, "oauth"};
+		if ((st = cli_secrets(cli, &ss, err)) != AIAUTH_OK ||
+		    (st = secretstore_put(ss, rc.id, &meta, blob, err)) != AIAUTH_OK ||
+		    (st = store_update(NULL, relogin_mark_cb, &rc, err)) != AIAUTH_OK)
+			goto out;
+		printf(_("Signed in to %s again as %s (account \"%s\").\n"), _(p->name), email, rc.shown);
+		goto out;
+	}
+	struct account tmpl = {
+	    .provider = p->id,
+	    .kind = ACCOUNT_OAUTH,
+	    .method = (char *)method,
+	    .email = email,
+	    .label = opts ? (char *)opts->label : NULL,
+	    .expires_at = cred_expires_at(cred),
+	};
+	bool first = false;
+	if ((st = cli_add_account(cli, p, &tmpl, blob, &shown, &first, err)) != AIAUTH_OK)
+		goto out;
+	if (email)
+		printf(_("Signed in to %s as %s (account \"%s\"%s).\n"), _(p->name), email, shown,
+		       first ? _(", active") : "");
+	else
+		printf(_("Signed in to %s (account \"%s\"%s).\n"), _(p->name), shown,
+		       first ? _(", active") : "");
+out:
+	free(rc.id);
+	free(rc.shown);
+	free(email);
+	free(shown);
+	secret_free(blob);
+	credential_free(cred);
+	return st;
 }
 
 int cmd_refresh(struct cli *cli, int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "credential.h"
 #include "fsutil.h"
+#include "loop.h"
 
 int cli_fail(struct aiauth_error **err)
 {
@@ -194,8 +195,22 @@ enum aiauth_status cli_secrets(struct cli *cli, struct secretstore **out,
 	return AIAUTH_OK;
 }
 
+enum aiauth_status cli_loop(struct cli *cli, struct loop **out, struct aiauth_error **err)
+{
+	if (!cli->loop) {
+		enum aiauth_status st = loop_new(&cli->loop, err);
+		if (st != AIAUTH_OK)
+			return st;
+	}
+	*out = cli->loop;
+	return AIAUTH_OK;
+}
+
 void cli_close(struct cli *cli)
 {
+	if (cli->loop)
+		loop_free(cli->loop);
+	cli->loop = NULL;
 	if (cli->secrets)
 		secretstore_close(cli->secrets);
 	if (cli->registry)

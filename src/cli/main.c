@@ -33,6 +33,11 @@ static const struct command commands[] = {
 	 N_("make an account the provider's active one, or clear the active mark")},
 	{"rr", cmd_rr, "rr join|leave [PROVIDER] ACCOUNT",
 	 N_("add an OAuth account to the provider's round-robin pool, or take it out")},
+	{"login", cmd_login,
+	 "login PROVIDER [--device|--browser|--paste] [--label L] [--no-wait] | login --finish [CODE]",
+	 N_("sign in with OAuth (a device code, the browser, or a pasted code)")},
+	{"refresh", cmd_refresh, "refresh [PROVIDER|ACCOUNT]... [--all] [--force]",
+	 N_("refresh OAuth tokens that expire within 5 minutes (all of them with --force)")},
 	{"token", cmd_token, "token PROVIDER [--account A]",
 	 N_("print the provider's key or access token")},
 	{"env", cmd_env, "env PROVIDER... [--account A]",
@@ -66,10 +71,11 @@ static void print_usage(FILE *out)
 	fprintf(out, "  --help                   %s\n", _("show this help, or a command's"));
 	fprintf(out, "  --version                %s\n", _("show the version"));
 	fprintf(out, "\n%s\n", _("Exit status:"));
-	fprintf(out, "  0 %s, 1 %s, 2 %s, 3 %s,\n  4 %s, 5 %s, 6 %s, 7 %s\n",
+	fprintf(out, "  0 %s, 1 %s, 2 %s, 3 %s,\n  4 %s, 5 %s, 6 %s, 7 %s,\n"
+	             "  8 %s, 9 %s, 10 %s\n",
 	        _("success"), _("failure"), _("bad usage"), _("provider not configured"),
 	        _("needs sign-in"), _("secret store unavailable"), _("network error"),
-	        _("credential rejected"));
+	        _("credential rejected"), _("access denied"), _("code expired"), _("cancelled"));
 	fprintf(out, "\n%s\n", _("Run 'aiauth COMMAND --help' for a command's options."));
 }
 
