@@ -33,6 +33,7 @@ struct conn {
 	int timer;
 	uint64_t seq;      /* accept order, to evict the oldest */
 	bool final;        /* its response ends the flow */
+	bool draining;     /* answered; reading what is left until EOF */
 	size_t len;        /* bytes of the head read */
 	char head[LOOPBACK_MAX_HEAD]; /* may hold the code: wiped on close */
 	char out[1024];    /* the response (no secrets in it) */
@@ -149,13 +150,42 @@ static void conn_flush(struct conn *c)
 		}
 		break; /* the client went away, or no memory to wait */
 	}
-	/* Half-close so the browser sees the end of the response before the
-	 * socket goes. */
+	/* Half-close so the client sees the end of the response.  A refused
+	 * client may still be sending (an oversized head): closing with unread
+	 * data would reset the connection and could destroy the response
+	 * before it is read, so read and drop until it closes or its deadline
+	 * comes (a lingering close).  The last response needs none of that: it
+	 * answers a complete GET. */
 	shutdown(c->fd, SHUT_WR);
+	if (!c->final && c->out_off == c->out_len) {
+		if (c->watch)
+			loop_unwatch_fd(lb->loop, c->watch);
+		c->draining = true;
+		c->watch = loop_watch_fd(lb->loop, c->fd, POLLIN, conn_event, c);
+		if (c->watch)
+			return;
+	}
 	bool final = c->final;
 	conn_close(c);
 	if (final)
 		finish(lb);
+}
+
+static void conn_drain(struct conn *c)
+{
+	char scratch[4096];
+	for (;;) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close(c);
+		break;
+	}
+	secure_wipe(scratch, sizeof(scratch));
 }
 
 static void html_escape_into(char *dst, size_t cap, const char *s)
@@ -319,7 +349,9 @@ static void conn_event(void *ctx, int fd, short revents)
 {
 	struct conn *c = ctx;
 	(void)fd;
-	if (c->out_len)
+	if (c->draining)
+		conn_drain(c);
+	else if (c->out_len)
 		conn_flush(c);
 	else if (revents & (POLLIN | POLLHUP | POLLERR))
 		conn_read(c);

@@ -242,7 +242,7 @@ int login_browser(struct cli *cli, const struct provider *p, const struct login_
                   bool paste)
 {
 	struct aiauth_error *err = NULL;
-	struct loop *loop = NULL;
+	struct loop *loop = NULL; /* the command's, freed by cli_close() */
 	struct loopback *lb = NULL;
 	struct oauth_endpoints ep = {0};
 	struct oauth_pkce pk = OAUTH_PKCE_INIT;
@@ -257,7 +257,7 @@ int login_browser(struct cli *cli, const struct provider *p, const struct login_
 	if (opts->no_wait && !paste)
 		return cli_usage_error("%s", _("--no-wait works with a pasted code only: add --paste"));
 
-	if ((st = loop_new(&loop, &err)) != AIAUTH_OK ||
+	if ((st = cli_loop(cli, &loop, &err)) != AIAUTH_OK ||
 	    (st = oauth_endpoints_resolve(loop, p, &ep, &err)) != AIAUTH_OK ||
 	    (st = oauth_pkce_new(&pk, &err)) != AIAUTH_OK)
 		goto fail;
@@ -342,7 +342,6 @@ out:
 	free(redirect_uri);
 	oauth_pkce_clear(&pk);
 	oauth_endpoints_clear(&ep);
-	loop_free(loop);
 	return rc;
 }
 
@@ -350,7 +349,7 @@ int login_finish(struct cli *cli, const char *code_or_url)
 {
 	struct aiauth_error *err = NULL;
 	struct secretstore *ss = NULL;
-	struct loop *loop = NULL;
+	struct loop *loop = NULL; /* the command's, freed by cli_close() */
 	struct oauth_pkce_pending pd = {0};
 	struct secret *input = NULL, *code = NULL;
 	const struct provider *p = NULL;
@@ -388,7 +387,7 @@ int login_finish(struct cli *cli, const char *code_or_url)
 	if (st != AIAUTH_OK)
 		goto fail;
 
-	if ((st = loop_new(&loop, &err)) != AIAUTH_OK)
+	if ((st = cli_loop(cli, &loop, &err)) != AIAUTH_OK)
 		goto fail;
 	struct login_options opts = {.label = pd.label};
 	st = exchange_and_save(cli, loop, p, &pd.ep, code, pd.redirect_uri, &pd.pk, &opts,
@@ -410,6 +409,5 @@ out:
 	secret_free(input);
 	secret_free(code);
 	oauth_pkce_pending_clear(&pd);
-	loop_free(loop);
 	return rc;
 }
