@@ -54,7 +54,6 @@ struct loopback {
 	uint64_t seq;
 	loopback_done_fn done;
 	void *ctx;
-	bool ended;                    /* `done` was called or is due */
 	struct loopback_result result; /* held while the last page is sent */
 };
 
@@ -115,7 +114,6 @@ static void finish(struct loopback *lb)
 static void begin_end(struct loopback *lb, struct conn *c, enum aiauth_status st,
                       struct secret *code, struct aiauth_error *e)
 {
-	lb->ended = true;
 	lb->result.status = st;
 	lb->result.code = code;
 	lb->result.error = e;
