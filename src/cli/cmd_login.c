@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "credential.h"
+#include "lifecycle.h"
 #include "oauth.h"
 
 /* Over SSH, or without a display, no browser can be opened here. */
@@ -197,7 +198,117 @@ out:
 	return st;
 }
 
+/* ------------------------------------------------------------ refresh */
+
+static enum aiauth_status lifecycle_env_of(struct cli *cli, struct lifecycle_env *env,
+                                           struct aiauth_error **err)
+{
+	struct registry *reg;
+	struct secretstore *ss;
+	struct loop *loop;
+	enum aiauth_status st;
+	if ((st = cli_registry(cli, &reg, err)) != AIAUTH_OK ||
+	    (st = cli_secrets(cli, &ss, err)) != AIAUTH_OK || (st = cli_loop(cli, &loop, err)) != AIAUTH_OK)
+		return st;
+	*env = (struct lifecycle_env){loop, reg, ss, NULL};
+	return AIAUTH_OK;
+}
+
+static bool ids_add(char ***ids, size_t *n, const char *id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*ids)[i], id) == 0)
+			return true;
+	char **grown = realloc(*ids, (*n + 1) * sizeof(char *));
+	if (!grown)
+		return false;
+	*ids = grown;
+	if (!(grown[*n] = strdup(id)))
+		return false;
+	(*n)++;
+	return true;
+}
+
 int cmd_refresh(struct cli *cli, int argc, char **argv)
 {
-	return cli_usage_error("%s", _("refresh is not available yet"));
+	bool all = false, force = false;
+	const struct cli_opt opts[] = {{"--all", NULL, &all, NULL}, {"--force", NULL, &force, NULL}, {0}};
+	const char *pos[32];
+	int npos;
+	int rc = cli_parse(argc, argv, opts, pos, 32, &npos, NULL);
+	if (rc)
+		return rc;
+	if (!all && npos == 0)
+		return cli_usage_error("%s", _("usage: aiauth refresh [PROVIDER|ACCOUNT]... [--all] [--force]"));
+	struct aiauth_error *err = NULL;
+	struct store *store = NULL;
+	struct registry *reg;
+	char **ids = NULL;
+	size_t n = 0;
+	struct lifecycle_outcome *out = NULL;
+	if (cli_registry(cli, &reg, &err) != AIAUTH_OK || store_load(NULL, &store, &err) != AIAUTH_OK)
+		return cli_fail(&err);
+	/* Providers mean all their OAuth accounts; anything else names one;
+	 * --all means every OAuth account. */
+	for (size_t i = 0; i < store->n_accounts; i++) {
+		const struct account *a = &store->accounts[i];
+		bool wanted = a->kind == ACCOUNT_OAUTH && all;
+		for (int k = 0; !wanted && k < npos; k++)
+			wanted = a->kind == ACCOUNT_OAUTH && strcmp(pos[k], a->provider) == 0;
+		if (wanted && !ids_add(&ids, &n, a->id)) {
+			rc = cli_usage_error("%s", _("out of memory"));
+			goto done;
+		}
+	}
+	for (int k = 0; k < npos; k++) {
+		if (registry_find(reg, pos[k]))
+			continue;
+		struct account *a = NULL;
+		if (store_lookup(store, NULL, pos[k], &a, &err) != AIAUTH_OK) {
+			rc = cli_fail(&err);
+			goto done;
+		}
+		if (a->kind != ACCOUNT_OAUTH) {
+			rc = cli_usage_error(_("\"%s\" is not an OAuth account; there is nothing to refresh"),
+			                     a->label);
+			goto done;
+		}
+		if (!ids_add(&ids, &n, a->id)) {
+			rc = cli_usage_error("%s", _("out of memory"));
+			goto done;
+		}
+	}
+	if (n == 0) {
+		printf("%s\n", _("No OAuth accounts to refresh."));
+		goto done;
+	}
+	struct lifecycle_env env;
+	if (lifecycle_env_of(cli, &env, &err) != AIAUTH_OK ||
+	    lifecycle_refresh_many(&env, ids, n, force, &out, &err) != AIAUTH_OK) {
+		rc = cli_fail(&err);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct account *a = store_find_id(store, out[i].account_id);
+		const char *who = a ? a->label : out[i].account_id;
+		const char *prov = a ? a->provider : "";
+		if (out[i].status == AIAUTH_OK) {
+			printf("%s \"%s\": %s\n", prov, who,
+			       out[i].refreshed ? _("refreshed") : _("still valid"));
+			continue;
+		}
+		fprintf(stderr, "aiauth: %s \"%s\": %s\n", prov, who,
+		        out[i].message ? out[i].message : _(status_text(out[i].status)));
+		/* The first failure decides the exit status; needing sign-in is
+		 * the most useful one to report. */
+		if (rc == 0 || out[i].status == AIAUTH_NEEDS_SIGNIN)
+			rc = status_exit_code(out[i].status);
+	}
+done:
+	lifecycle_outcomes_free(out, out ? n : 0);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	store_free(store);
+	return rc;
 }

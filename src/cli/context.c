@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "credential.h"
 #include "fsutil.h"
+#include "lifecycle.h"
 #include "loop.h"
 
 int cli_fail(struct aiauth_error **err)
@@ -292,7 +293,22 @@ enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char
 		return st;
 	}
 	*cred = NULL;
-	if (a->kind != ACCOUNT_NONE) {
+	if (a->kind == ACCOUNT_OAUTH) {
+		/* OAuth tokens are refreshed before they are handed out. */
+		struct registry *reg;
+		struct secretstore *ss;
+		struct loop *loop;
+		if ((st = cli_registry(cli, &reg, err)) == AIAUTH_OK &&
+		    (st = cli_secrets(cli, &ss, err)) == AIAUTH_OK &&
+		    (st = cli_loop(cli, &loop, err)) == AIAUTH_OK) {
+			struct lifecycle_env env = {loop, reg, ss, NULL};
+			st = lifecycle_ensure_fresh(&env, a->id, false, cred, err);
+		}
+		if (st != AIAUTH_OK) {
+			account_free(a);
+			return st;
+		}
+	} else if (a->kind != ACCOUNT_NONE) {
 		struct secretstore *ss;
 		struct secret *blob = NULL;
 		st = cli_secrets(cli, &ss, err);
