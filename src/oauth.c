@@ -1,7 +1,6 @@
 /* oauth.c - endpoints, token requests and responses, id_token email. */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -190,7 +189,10 @@ char *oauth_url_encode(const char *s)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+		/* RFC 3986 unreserved characters, in ASCII whatever the locale. */
+		bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		                  (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+		if (unreserved) {
 			out[k++] = (char)c;
 		} else {
 			out[k++] = '%';

@@ -285,7 +285,14 @@ int login_browser(struct cli *cli, const struct provider *p, const struct login_
 		};
 		if ((st = loopback_start(loop, &lo, on_loopback, &f, &lb, &err)) != AIAUTH_OK)
 			goto fail;
-		redirect_uri = strdup(loopback_redirect_uri(lb));
+		/* A provider that registered its exact loopback URI (Codex:
+		 * http://localhost:1455/auth/callback) must be sent that URI; the
+		 * listener still binds 127.0.0.1 on its port and path. */
+		const char *registered = p->oauth.redirect == OAUTH_REDIRECT_LOOPBACK_FIXED &&
+		                                 p->oauth.redirect_uri && *p->oauth.redirect_uri
+		                             ? p->oauth.redirect_uri
+		                             : NULL;
+		redirect_uri = strdup(registered ? registered : loopback_redirect_uri(lb));
 		if (!redirect_uri) {
 			st = error_set(&err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 			goto fail;
