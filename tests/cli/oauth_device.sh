@@ -1,0 +1,92 @@
+#!/bin/sh
+# oauth_device.sh - aiauth login --device against a real authorization
+# server (oidc-provider on 127.0.0.1), with a scripted person approving or
+# denying on the verification page.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/servers.sh"
+. "$top_srcdir/tests/lib/oidc.sh"
+at_exit stop_servers
+no_session_bus
+use_passphrase
+need_oidc_provider
+
+start_oidc_server --device-interval 1 || { ok 1 "the authorization server starts"; done_testing; }
+mkdir -p "$XDG_CONFIG_HOME/aiauth"
+oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
+
+# login_bg OUT ARGS...: start aiauth login in the background, both its
+# streams into OUT, for a minute at most; sets LOGIN_PID.
+login_bg() {
+	_out=$1
+	shift
+	timeout 60 "$AIAUTH" login "$@" >"$_out" 2>&1 </dev/null &
+	LOGIN_PID=$!
+}
+
+# wait_for FILE REGEX: until FILE has a line matching REGEX (10 s at most).
+wait_for() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# The verification URL and user code aiauth printed.
+device_uri() { grep -Eo "$OIDC_ISSUER/[^ ]*device[^ ]*" "$1" | head -1; }
+device_code() { grep -Eo '\b[A-Z0-9]{4}-[A-Z0-9]{4}\b' "$1" | head -1; }
+
+# Approved.
+login_bg "$TEST_TMP/l1" testidp --device
+wait_for "$TEST_TMP/l1" "$OIDC_ISSUER"
+ok $? "login --device prints the verification URL"
+uri=$(device_uri "$TEST_TMP/l1")
+code=$(device_code "$TEST_TMP/l1")
+like "$code" '^[A-Z0-9]{4}-[A-Z0-9]{4}$' "and the user code"
+browser_device "$uri" --code "$code" --login alice >/dev/null
+ok $? "the person approves on the verification page"
+wait "$LOGIN_PID"
+is "$?" 0 "an approved device sign-in exits 0"
+like "$(cat "$TEST_TMP/l1")" "alice@example.test" "and names the account's email"
+run list --json
+is "$(json_get "$OUT" 'j.accounts.filter(a => a.provider == "testidp").map(a => a.kind + ":" + a.method + ":" + a.label).join()')" \
+	"oauth:device:alice@example.test" "an OAuth account labelled with the email is saved"
+run token testidp
+is "$RC" 0 "token hands out the access token"
+ok $(( ${#OUT} < 10 )) "and it is not empty"
+unlike "$(cat "$TEST_TMP/l1")" "$OUT" "the sign-in never printed the token"
+polls=$(oidc_count "token urn:ietf:params:oauth:grant-type:device_code")
+ok $((polls < 1)) "the token endpoint was polled"
+
+# Denied.
+login_bg "$TEST_TMP/l2" testidp --device
+wait_for "$TEST_TMP/l2" "$OIDC_ISSUER"
+browser_device "$(device_uri "$TEST_TMP/l2")" --code "$(device_code "$TEST_TMP/l2")" --deny >/dev/null
+wait "$LOGIN_PID"
+is "$?" 8 "a denied device sign-in exits 8"
+like "$(cat "$TEST_TMP/l2")" "denied" "and says access was denied"
+
+# slow_down: the server asks to slow down once; the sign-in still succeeds.
+start_oidc_server --device-interval 1 --slow-down 1 || { ok 1 "the second authorization server starts"; done_testing; }
+SLOW_ISSUER=$OIDC_ISSUER
+oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
+login_bg "$TEST_TMP/l3" testidp --device
+wait_for "$TEST_TMP/l3" "$SLOW_ISSUER"
+browser_device "$(device_uri "$TEST_TMP/l3")" --code "$(device_code "$TEST_TMP/l3")" --login bob >/dev/null
+wait "$LOGIN_PID"
+is "$?" 0 "a sign-in told to slow down still succeeds"
+like "$(cat "$TEST_TMP/l3")" "bob@example.test" "as bob"
+
+# Expired: a code that lives two seconds.
+start_oidc_server --device-ttl 2 --device-interval 1 || { ok 1 "the third authorization server starts"; done_testing; }
+oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
+login_bg "$TEST_TMP/l4" testidp --device
+wait "$LOGIN_PID"
+is "$?" 9 "an expired device code exits 9"
+like "$(cat "$TEST_TMP/l4")" "expired" "and says the code expired"
+tail -1 "$TEST_TMP/l4" | grep -q '^aiauth: '
+ok $? "the failure ends with one aiauth: line"
+
+done_testing
