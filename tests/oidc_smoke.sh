@@ -61,7 +61,7 @@ refresh() { hreq POST "$OIDC_ISSUER/token" "client_id=aiauth-test&grant_type=ref
 
 # PKCE: a verifier and its S256 challenge.
 VERIFIER=$("$NODE" -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))')
-CHALLENGE=$("$NODE" -e 'process.stdout.write(require("crypto").createHash("sha256").update(process.argv[1]).digest("base64url"))' "$VERIFIER")
+CHALLENGE=$("$NODE" -e 'process.stdout.write(require("crypto").createHash("sha256").update(process.argv[1]).digest("base64url"))' -- "$VERIFIER")
 auth_url() { # auth_url REDIRECT_URI STATE
 	"$NODE" -e '
 const [iss, ru, state, ch] = process.argv.slice(1);
@@ -69,7 +69,7 @@ const u = new URL(iss + "/auth");
 for (const [k, v] of Object.entries({ client_id: "aiauth-test", response_type: "code", redirect_uri: ru,
 	scope: "openid email offline_access", state, code_challenge: ch, code_challenge_method: "S256" }))
 	u.searchParams.set(k, v);
-process.stdout.write(u.href);' "$OIDC_ISSUER" "$1" "$2" "$CHALLENGE"
+process.stdout.write(u.href);' -- "$OIDC_ISSUER" "$1" "$2" "$CHALLENGE"
 }
 exchange() { # exchange CODE REDIRECT_URI [VERIFIER]
 	hreq POST "$OIDC_ISSUER/token" "client_id=aiauth-test&grant_type=authorization_code&code=$1&redirect_uri=$(
