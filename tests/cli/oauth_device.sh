@@ -89,4 +89,37 @@ like "$(cat "$TEST_TMP/l4")" "expired" "and says the code expired"
 tail -1 "$TEST_TMP/l4" | grep -q '^aiauth: '
 ok $? "the failure ends with one aiauth: line"
 
+# On a terminal the countdown updates one line in place, every second.
+if command -v tmux >/dev/null 2>&1; then
+	tm="tmux -L aiauth-dev-$$"
+	at_exit_tmux() { $tm kill-server 2>/dev/null; }
+	at_exit at_exit_tmux
+	start_oidc_server --device-interval 1 --device-ttl 600 || { ok 1 "the fourth server starts"; done_testing; }
+	oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
+	$tm new-session -d -x 100 -y 30 -e "HOME=$HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
+		-e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
+		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
+		"timeout 60 $AIAUTH login testidp --device; echo EXIT=\$?; sleep 30"
+	i=0
+	until $tm capture-pane -p | grep -q "code expires in"; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+	done
+	screen1=$($tm capture-pane -p)
+	sleep 2.2
+	screen2=$($tm capture-pane -p)
+	left1=$(printf '%s\n' "$screen1" | grep -o 'expires in [0-9:]*' | tail -1)
+	left2=$(printf '%s\n' "$screen2" | grep -o 'expires in [0-9:]*' | tail -1)
+	like "$left1" 'expires in [0-9]+:[0-9]{2}' "a terminal shows the countdown"
+	[ -n "$left2" ] && [ "$left1" != "$left2" ]
+	ok $? "the countdown goes down ($left1, then $left2)"
+	is "$(printf '%s\n' "$screen2" | grep -c 'expires in')" 1 "it stays on one line, updated in place"
+	code=$(printf '%s\n' "$screen2" | grep -Eo '\b[A-Z0-9]{4}-[A-Z0-9]{4}\b' | head -1)
+	browser_device "$OIDC_ISSUER/device" --code "$code" --login lena >/dev/null
+	i=0
+	until $tm capture-pane -p | grep -q "EXIT="; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+	done
+	like "$($tm capture-pane -p)" "EXIT=0" "the terminal sign-in ends approved"
+fi
+
 done_testing
