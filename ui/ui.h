@@ -6,7 +6,9 @@
 #define AIAUTH_UI_H
 
 /* Run the interface until the user quits; returns the process exit status.
- * Not yet written: prints a short note and returns 1 (see ui_main.c). */
-int ui_main(int argc, char **argv);
+ * `forced_backend` is an enum secret_backend from --store (SECRET_BACKEND_AUTO
+ * when not given); `passphrase_file` from --passphrase-file or
+ * AIAUTH_PASSPHRASE_FILE, or NULL. */
+int ui_main(int forced_backend, const char *passphrase_file);
 
 #endif

@@ -11,10 +11,10 @@
 #include "i18n.h"
 #include "ui.h"
 
-int ui_main(int argc, char **argv)
+int ui_main(int forced_backend, const char *passphrase_file)
 {
-	(void)argc;
-	(void)argv;
+	(void)forced_backend;
+	(void)passphrase_file;
 	fprintf(stderr, "%s\n",
 	        _("aiauth: the interactive screens are not built yet; run 'aiauth --help' "
 	          "for the commands."));

@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 		return rc;
 
 	if (argc < 2)
-		return ui_main(argc, argv);
+		return ui_main((int)cli.forced_backend, cli.passphrase_file);
 	const char *name = argv[1];
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
 		printf("aiauth %s\n", PACKAGE_VERSION);

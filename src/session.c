@@ -1,0 +1,3 @@
+/* session.c - to be written. */
+#include "config.h"
+typedef int aiauth_session_placeholder;

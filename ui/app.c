@@ -1,0 +1,3 @@
+/* app.c - to be written. */
+#include "config.h"
+typedef int aiauth_app_placeholder;

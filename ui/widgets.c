@@ -1,0 +1,3 @@
+/* widgets.c - to be written. */
+#include "config.h"
+typedef int aiauth_widgets_placeholder;

@@ -1,0 +1,1 @@
+/* widgets.h - to be written. */
