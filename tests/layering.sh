@@ -19,5 +19,12 @@ check "ui/ includes no curl, gnutls, libsecret or yajl header" \
 	"$(grep -rlE '#include *[<"](curl/|gnutls/|libsecret/|yajl/)' ui | tr '\n' ' ')"
 check "only http.c and loop.c talk to libcurl" \
 	"$(grep -rlE '#include *<curl/' src | grep -vE '^src/(http|loop)\.c$' | tr '\n' ' ')"
+# Every file with translatable strings is in po/POTFILES.in, or its strings
+# never reach the translators.
+missing=""
+for f in $(grep -l -E '\b(N?_|ngettext)\("' src/*.c src/cli/*.c ui/*.c 2>/dev/null); do
+	grep -qx "$f" po/POTFILES.in || missing="$missing $f"
+done
+check "po/POTFILES.in lists every source with translatable strings" "$missing"
 echo "1..$n"
 exit $fail
