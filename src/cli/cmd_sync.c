@@ -20,9 +20,9 @@
  * `refresh` (before it, so a token a CLI refreshed is taken in before
  * aiauth spends the old one; after it, so the CLI gets the new one).
  *
- * The session layer (src/session.h) is not in place yet; the cli_* calls
- * used here (cli_resolve, cli_secrets, cli_add_account) are the ones it
- * replaces one for one. */
+ * Accounts are resolved, refreshed and added through the session
+ * (session.h), so the screens can offer the same sync later; what is
+ * particular to these files (formats, the take-in rule) is in credfiles.h. */
 #include "config.h"
 
 #include <stdio.h>
@@ -112,7 +112,7 @@ static enum aiauth_status read_secret(struct cli *cli, const char *id, struct cr
 {
 	struct secretstore *ss;
 	struct secret *blob = NULL;
-	enum aiauth_status st = cli_secrets(cli, &ss, err);
+	enum aiauth_status st = session_secrets(cli->session, &ss, err);
 	if (st == AIAUTH_OK)
 		st = secretstore_get(ss, id, &blob, err);
 	if (st == AIAUTH_OK)
@@ -148,7 +148,7 @@ static enum aiauth_status take_in_if_newer(struct cli *cli, const struct provide
 	struct secretstore *ss;
 	struct secret_meta meta = {p->id, _(p->name), a->label, "oauth"};
 	if ((st = credential_to_blob(merged, &blob, err)) != AIAUTH_OK ||
-	    (st = cli_secrets(cli, &ss, err)) != AIAUTH_OK ||
+	    (st = session_secrets(cli->session, &ss, err)) != AIAUTH_OK ||
 	    (st = secretstore_put(ss, a->id, &meta, blob, err)) != AIAUTH_OK)
 		goto out;
 	/* The secret is what counts; a store that cannot be written only
@@ -192,7 +192,7 @@ static enum aiauth_status sync_one(struct cli *cli, const char *provider, const 
 	enum aiauth_status st;
 	if (skipped)
 		*skipped = false;
-	if ((st = cli_provider(cli, provider, &p, err)) != AIAUTH_OK)
+	if ((st = session_provider(cli->session, provider, &p, err)) != AIAUTH_OK)
 		return st;
 	if (!t)
 		return error_set(err, AIAUTH_USAGE,
@@ -254,7 +254,7 @@ static enum aiauth_status sync_one(struct cli *cli, const char *provider, const 
 		}
 	}
 	/* Refreshed if it expires soon; the account is named, so no pool turn. */
-	if ((st = cli_resolve(cli, p->id, a->id, &acc, &cred, err)) != AIAUTH_OK)
+	if ((st = session_resolve(cli->session, p->id, a->id, &acc, &cred, err)) != AIAUTH_OK)
 		goto out;
 	if (fc.cred && fc.api_key == api_key && credfile_compare(cred, NULL, &fc) == CREDFILE_SAME) {
 		if (!took_in)
@@ -442,7 +442,7 @@ static enum aiauth_status import_one(struct cli *cli, const struct credfile_tool
 {
 	const struct provider *p;
 	const char *pid = fc->api_key ? t->key_provider : t->oauth_provider;
-	enum aiauth_status st = cli_provider(cli, pid, &p, err);
+	enum aiauth_status st = session_provider(cli->session, pid, &p, err);
 	if (st != AIAUTH_OK)
 		return st;
 	struct account *existing = NULL;
@@ -477,7 +477,7 @@ static enum aiauth_status import_one(struct cli *cli, const struct credfile_tool
 		return err && *err ? (*err)->status : AIAUTH_NO_MEMORY;
 	tmpl.label = given;
 	if ((st = credential_to_blob(fc->cred, &blob, err)) == AIAUTH_OK &&
-	    (st = cli_add_account(cli, p, &tmpl, blob, &label, &active, err)) == AIAUTH_OK)
+	    (st = session_add_account(cli->session, p, &tmpl, blob, &label, &active, err)) == AIAUTH_OK)
 		printf(_("Imported the sign-in of %s as %s account \"%s\"%s.\n"), t->tool_name, p->id,
 		       label, active ? _(" (active)") : "");
 	secret_free(blob);
