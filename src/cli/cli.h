@@ -69,6 +69,14 @@ int cmd_models(struct cli *cli, int argc, char **argv);
 int cmd_detect(struct cli *cli, int argc, char **argv);
 int cmd_providers(struct cli *cli, int argc, char **argv);
 int cmd_store(struct cli *cli, int argc, char **argv);
+int cmd_sync(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+
+/* cmd_sync.c: when automatic sync is on (settings.json), write the active
+ * account of `provider` (NULL: of every provider with a CLI file) into its
+ * CLI credential file.  Problems are warnings: the command that triggered
+ * it keeps its own outcome. */
+void cli_auto_sync(struct cli *cli, const char *provider);
 
 /* A small option parser for the commands.  Options may stand anywhere
  * before "--"; "--name=value" and "--name value" both work.  Positional

@@ -628,6 +628,8 @@ int cmd_use(struct cli *cli, int argc, char **argv)
 	else
 		printf(_("\"%s\" is now the active %s account.\n"), oc.label, _(p->name));
 	account_op_clear(&oc);
+	if (!none)
+		cli_auto_sync(cli, p->id);
 	return 0;
 }
 

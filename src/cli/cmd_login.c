@@ -194,6 +194,10 @@ int cmd_refresh(struct cli *cli, int argc, char **argv)
 		printf("%s\n", _("No OAuth accounts to refresh."));
 		goto done;
 	}
+	/* With automatic sync on: first take in what a CLI refreshed on its
+	 * own (before aiauth spends a refresh token the CLI already spent),
+	 * and after refreshing hand the CLIs the new tokens. */
+	cli_auto_sync(cli, NULL);
 	struct lifecycle_env env;
 	if (lifecycle_env_of(cli, &env, &err) != AIAUTH_OK ||
 	    lifecycle_refresh_many(&env, ids, n, force, &out, &err) != AIAUTH_OK) {
@@ -216,6 +220,7 @@ int cmd_refresh(struct cli *cli, int argc, char **argv)
 		if (rc == 0 || out[i].status == AIAUTH_NEEDS_SIGNIN)
 			rc = status_exit_code(out[i].status);
 	}
+	cli_auto_sync(cli, NULL);
 done:
 	lifecycle_outcomes_free(out, out ? n : 0);
 	for (size_t i = 0; i < n; i++)

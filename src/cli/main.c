@@ -52,6 +52,10 @@ static const struct command commands[] = {
 	 N_("find local model servers (Ollama, LM Studio, Docker Model Runner, llama.cpp, vLLM)")},
 	{"store", cmd_store, "store migrate --to keyring|file",
 	 N_("move every secret to the other secret store")},
+	{"sync", cmd_sync, "sync [PROVIDER]... [--account A] [--force] | sync --auto on|off",
+	 N_("write active accounts into the files of Claude Code, Codex CLI and Gemini CLI")},
+	{"import", cmd_import, "import [claude|codex|gemini|grok]...",
+	 N_("make accounts of the sign-ins found in other CLIs' credential files")},
 };
 
 static void print_usage(FILE *out)
