@@ -33,6 +33,7 @@
 #include "secret.h"
 #include "session.h"
 #include "signin.h"
+#include "widgets.h"
 
 /* How long the listener waits for the browser. */
 #define LOOPBACK_WAIT_MS (5 * 60 * 1000)
@@ -64,10 +65,10 @@ struct browser_screen {
 	struct credential *cred; /* between the exchange and the save */
 	int save_timer;
 
-	struct secret *input; /* the field */
+	struct widget_field field; /* masked: a paste holds the code */
 	char *message;        /* a paste that was refused (the panel stays) */
 	char *problem;        /* BROWSER_FAILED */
-	int focus;            /* BROWSER_FAILED: 0 Try again, 1 Cancel */
+	struct widget_buttons buttons; /* BROWSER_FAILED: Try again, Cancel */
 	int spin;
 	struct signin_wrap wrap;
 };
@@ -80,6 +81,8 @@ static const struct tui_key browser_keys[] = {
 	{NULL, NULL},
 };
 
+static const char *const retry_buttons[] = {N_("Try again"), N_("Cancel")};
+
 /* ------------------------------------------------------------ the flow */
 
 static void set_str(char **dst, const char *msg)
@@ -91,7 +94,7 @@ static void set_str(char **dst, const char *msg)
 static void fail(struct browser_screen *b, const char *msg)
 {
 	b->phase = BROWSER_FAILED;
-	b->focus = 0;
+	b->buttons.focus = 0;
 	set_str(&b->problem, msg ? msg : _(status_text(AIAUTH_FAILED)));
 	tui_request_redraw(b->tui);
 }
@@ -108,7 +111,7 @@ static void attempt_clear(struct browser_screen *b)
 		oauth_token_request_cancel(b->req);
 	b->req = NULL;
 	CREDENTIAL_FREE(b->cred);
-	SECRET_FREE(b->input);
+	widget_field_clear(&b->field);
 	oauth_pkce_clear(&b->pk);
 	free(b->redirect_uri);
 	b->redirect_uri = NULL;
@@ -203,7 +206,7 @@ static void attempt_start(struct browser_screen *b)
 
 	attempt_clear(b);
 	b->phase = BROWSER_WAITING;
-	b->focus = 0;
+	b->buttons.focus = 0;
 	if (!b->have_ep) {
 		if (oauth_endpoints_resolve(b->loop, p, &b->ep, &err) != AIAUTH_OK) {
 			oauth_endpoints_clear(&b->ep);
@@ -268,10 +271,13 @@ static void paste_submit(struct browser_screen *b)
 {
 	struct aiauth_error *err = NULL;
 	struct secret *code = NULL;
-	if (!b->input || b->input->len == 0)
+	if (widget_field_chars(&b->field) == 0)
 		return;
-	enum aiauth_status st = oauth_pkce_parse_paste(b->input, b->pk.state, &code, &err);
-	SECRET_FREE(b->input);
+	struct secret *input = widget_field_take(&b->field);
+	if (!input)
+		abort();
+	enum aiauth_status st = oauth_pkce_parse_paste(input, b->pk.state, &code, &err);
+	secret_free(input);
 	if (st == AIAUTH_OK) {
 		set_str(&b->message, NULL);
 		exchange(b, code);
@@ -286,21 +292,6 @@ static void paste_submit(struct browser_screen *b)
 	error_clear(&err);
 }
 
-static void field_add(struct browser_screen *b, int ch)
-{
-	/* Codes and URLs are ASCII; anything else cannot be part of them. */
-	if (ch < 0x20 || ch > 0x7e)
-		return;
-	if (!b->input && !(b->input = secret_new(128)))
-		abort();
-	/* One byte over the parser's limit is enough for it to explain. */
-	if (b->input->len > OAUTH_PKCE_MAX_INPUT)
-		return;
-	char c = (char)ch;
-	if (secret_append(b->input, &c, 1) != AIAUTH_OK)
-		abort();
-}
-
 /* ------------------------------------------------------------ hooks */
 
 static bool browser_open(struct screen *s, void *arg)
@@ -313,6 +304,11 @@ static bool browser_open(struct screen *s, void *arg)
 	b->tui = s->tui;
 	b->p = a->provider;
 	b->paste = a->paste || a->provider->oauth.redirect == OAUTH_REDIRECT_PASTE;
+	/* One character over the parser's limit, so that it is the parser
+	 * that says what is too long. */
+	widget_field_init(&b->field, OAUTH_PKCE_MAX_INPUT + 1, true);
+	b->buttons.labels = retry_buttons;
+	b->buttons.n = 2;
 	if (session_loop(tui_session(s->tui), &b->loop, &err) != AIAUTH_OK) {
 		tui_status(s->tui, "%s", err ? err->message : _("cannot start the event loop"));
 		error_clear(&err);
@@ -330,6 +326,7 @@ static void browser_close(struct screen *s)
 	if (!b)
 		return;
 	attempt_clear(b);
+	widget_field_free(&b->field);
 	oauth_endpoints_clear(&b->ep);
 	signin_wrap_cancel(&b->wrap);
 	free(b);
@@ -346,17 +343,12 @@ static int browser_key(struct screen *s, int ch, bool is_char)
 		return TUI_HANDLED | TUI_POP;
 	}
 	if (b->phase == BROWSER_FAILED) {
-		if (ch == KEY_LEFT || ch == KEY_RIGHT || (is_char && ch == '\t') || ch == KEY_BTAB) {
-			b->focus = !b->focus;
-			return TUI_HANDLED | TUI_REDRAW;
-		}
-		if (tui_key_is_enter(ch, is_char)) {
-			if (b->focus == 1)
-				return TUI_HANDLED | TUI_POP;
+		int pressed, flags = widget_buttons_key(&b->buttons, ch, is_char, &pressed);
+		if (pressed == 1)
+			return TUI_HANDLED | TUI_POP;
+		if (pressed == 0)
 			attempt_start(b);
-			return TUI_HANDLED | TUI_REDRAW;
-		}
-		return 0;
+		return flags;
 	}
 	if (b->phase != BROWSER_WAITING)
 		return TUI_HANDLED; /* exchanging: only Esc does something */
@@ -365,17 +357,9 @@ static int browser_key(struct screen *s, int ch, bool is_char)
 		paste_submit(b);
 		return TUI_HANDLED | TUI_REDRAW;
 	}
-	if (tui_key_is_backspace(ch, is_char)) {
-		if (b->input && b->input->len) {
-			b->input->buf[--b->input->len] = '\0';
-			secure_wipe(b->input->buf + b->input->len, 1);
-		}
-		return TUI_HANDLED | TUI_REDRAW;
-	}
-	if (is_char && ch == KEY_CTRL('u')) {
-		SECRET_FREE(b->input);
-		return TUI_HANDLED | TUI_REDRAW;
-	}
+	/* The field's show/hide toggle stays off: the paste is a code. */
+	if ((is_char && ch == KEY_CTRL('r')) || (!is_char && ch == KEY_F(2)))
+		return TUI_HANDLED;
 	if (is_char && ch == KEY_CTRL('o')) {
 		if (tui_headless())
 			tui_status(b->tui, "%s",
@@ -395,12 +379,10 @@ static int browser_key(struct screen *s, int ch, bool is_char)
 			             "the mouse."));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
-	if (is_char && ch >= 0x20 && ch != 0x7f) {
-		field_add(b, ch);
+	int flags = widget_field_key(&b->field, ch, is_char);
+	if (flags & TUI_HANDLED)
 		set_str(&b->message, NULL);
-		return TUI_HANDLED | TUI_REDRAW;
-	}
-	return 0;
+	return flags;
 }
 
 static int browser_tick(struct screen *s)
@@ -416,23 +398,15 @@ static int browser_tick(struct screen *s)
 
 static void draw_field(struct browser_screen *b, WINDOW *w, int y, int cols)
 {
-	const struct tui_glyphs *g = tui_glyphs(b->tui);
-	size_t n = b->input ? b->input->len : 0;
-	int room = cols - 24;
-	mvwaddstr(w, y, 2, g->arrow);
-	waddch(w, ' ');
-	/* A bullet per character: the paste holds the authorization code. */
-	for (size_t i = 0; i < n && (int)i < room; i++)
-		waddstr(w, g->bullet);
-	if ((int)n > room)
-		waddstr(w, g->ellipsis);
-	int cy = getcury(w), cx = getcurx(w);
+	size_t n = widget_field_chars(&b->field);
+	mvwaddstr(w, y, 2, tui_glyphs(b->tui)->arrow);
+	widget_field_draw(&b->field, b->tui, w, y, 4, cols - 28, true);
 	if (n) {
-		wattr_on(w, tui_attr(b->tui, TUI_DIM), NULL);
-		wprintw(w, ngettext("  (%zu character)", "  (%zu characters)", (unsigned long)n), n);
-		wattr_off(w, tui_attr(b->tui, TUI_DIM), NULL);
+		char count[64];
+		snprintf(count, sizeof(count),
+		         ngettext("%zu character", "%zu characters", (unsigned long)n), n);
+		widget_text(b->tui, w, y, cols - 22, 20, count, tui_attr(b->tui, TUI_DIM));
 	}
-	tui_show_cursor(b->tui, cy, cx);
 }
 
 static void draw_waiting(struct browser_screen *b, WINDOW *w, int rows, int cols)
@@ -441,13 +415,11 @@ static void draw_waiting(struct browser_screen *b, WINDOW *w, int rows, int cols
 	int y = 2;
 
 	if (b->opened)
-		y += signin_draw_wrapped(w, y, 2, cols - 4, 2,
-		                         _("Your browser should open. If it does not, open this "
-		                           "address:"),
-		                         tui_attr(b->tui, TUI_NORMAL));
+		y += widget_wrap(b->tui, w, y, 2, 2, cols - 4, _("Your browser should open. If it does not, open this "
+		                           "address:"), tui_attr(b->tui, TUI_NORMAL), false);
 	else
 		mvwaddstr(w, y++, 2, _("Open this address in a browser:"));
-	int urows = signin_draw_url(w, y, 2, b->url, tui_attr(b->tui, TUI_ACCENT));
+	int urows = signin_draw_url(b->tui, w, y, 2, b->url, tui_attr(b->tui, TUI_ACCENT));
 	if (urows > 1)
 		signin_wrap_later(&b->wrap, b->tui, y, b->url);
 	y += urows + 1;
@@ -457,22 +429,17 @@ static void draw_waiting(struct browser_screen *b, WINDOW *w, int rows, int cols
 		          _("Waiting for the browser to come back..."));
 		y++;
 		if (!b->paste)
-			y += signin_draw_wrapped(w, y, 2, cols - 4, 2,
-			                         _("Browser on another machine? Paste the address it "
-			                           "ends on here and press Enter:"),
-			                         tui_attr(b->tui, TUI_DIM));
+			y += widget_wrap(b->tui, w, y, 2, 2, cols - 4, _("Browser on another machine? Paste the address it "
+			                           "ends on here and press Enter:"), tui_attr(b->tui, TUI_DIM), false);
 	}
 	if (!b->lb || b->paste) {
-		y += signin_draw_wrapped(w, y, 2, cols - 4, 2,
-		                         _("After signing in, paste the code the page shows (or the "
-		                           "whole address) and press Enter:"),
-		                         tui_attr(b->tui, TUI_NORMAL));
+		y += widget_wrap(b->tui, w, y, 2, 2, cols - 4, _("After signing in, paste the code the page shows (or the "
+		                           "whole address) and press Enter:"), tui_attr(b->tui, TUI_NORMAL), false);
 	}
 	if (y < rows)
 		draw_field(b, w, y++, cols);
 	if (b->message && y + 1 < rows)
-		signin_draw_wrapped(w, y + 1, 2, cols - 4, rows - y - 1, b->message,
-		                    tui_attr(b->tui, TUI_ERROR));
+		widget_wrap(b->tui, w, y + 1, 2, rows - y - 1, cols - 4, b->message, tui_attr(b->tui, TUI_ERROR), false);
 }
 
 static void browser_draw(struct screen *s)
@@ -498,13 +465,11 @@ static void browser_draw(struct screen *s)
 		mvwprintw(w, 2, 2, "%s %s", g->spinner[b->spin], _("Saving the account..."));
 		break;
 	case BROWSER_FAILED: {
-		const char *labels[2] = {_("Try again"), _("Cancel")};
 		wattr_on(w, tui_attr(b->tui, TUI_ERROR) | A_BOLD, NULL);
 		mvwprintw(w, 2, 2, "%s %s", g->cross, _("Sign-in failed"));
 		wattr_off(w, tui_attr(b->tui, TUI_ERROR) | A_BOLD, NULL);
-		int used = signin_draw_wrapped(w, 4, 2, cols - 4, 6, b->problem,
-		                               tui_attr(b->tui, TUI_NORMAL));
-		signin_draw_buttons(b->tui, w, 5 + used, 2, labels, 2, b->focus);
+		int used = widget_wrap(b->tui, w, 4, 2, 6, cols - 4, b->problem, tui_attr(b->tui, TUI_NORMAL), false);
+		widget_buttons_draw(&b->buttons, b->tui, w, 5 + used, 2, cols - 4, true);
 		break;
 	}
 	}

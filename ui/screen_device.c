@@ -33,6 +33,7 @@
 #include "screens.h"
 #include "session.h"
 #include "signin.h"
+#include "widgets.h"
 
 /* Rows of the code box: border, code, border. */
 #define BOX_ROWS 3
@@ -48,7 +49,7 @@ struct device_screen {
 	 * start, saving), or NULL. */
 	char *problem;
 	int spin;     /* spinner frame */
-	int focus;    /* final states: 0 the primary button, 1 Cancel */
+	struct widget_buttons buttons; /* final states: the primary one, Cancel */
 	int save_timer;
 	bool saving;  /* session_save_oauth() is running (it may run the loop) */
 	struct qr_art qr;
@@ -64,6 +65,10 @@ static const struct tui_key device_keys[] = {
 	{"Esc", N_("cancel")},
 	{NULL, NULL},
 };
+
+/* The buttons of the final states (the first one starts a new flow). */
+static const char *const expired_buttons[] = {N_("Get new code"), N_("Cancel")};
+static const char *const retry_buttons[] = {N_("Try again"), N_("Cancel")};
 
 /* ------------------------------------------------------------ the flow */
 
@@ -85,7 +90,7 @@ static void on_change(void *ctx, struct device_flow *f)
 		 * is freed. */
 		d->save_timer = loop_add_timer(d->loop, 0, save_now, d);
 	}
-	d->focus = 0;
+	d->buttons.focus = 0;
 	tui_request_redraw(d->tui);
 }
 
@@ -95,7 +100,7 @@ static void flow_start(struct device_screen *d)
 	struct aiauth_error *err = NULL;
 	DEVICE_FLOW_FREE(d->flow);
 	set_problem(d, NULL);
-	d->focus = 0;
+	d->buttons.focus = 0;
 	if (!d->have_ep) {
 		/* Discovery runs the loop until the issuer answers (a moment).
 		 * It is done here, not in a callback, and again on "Try again"
@@ -172,6 +177,8 @@ static bool device_open(struct screen *s, void *arg)
 		free(d);
 		return false;
 	}
+	d->buttons.labels = retry_buttons;
+	d->buttons.n = 2;
 	s->priv = d;
 	flow_start(d);
 	return true;
@@ -247,16 +254,12 @@ static int device_key(struct screen *s, int ch, bool is_char)
 		}
 	}
 	if (st == DEVICE_EXPIRED || st == DEVICE_DENIED || st == DEVICE_ERROR) {
-		if (ch == KEY_LEFT || ch == KEY_RIGHT || (is_char && ch == '\t') || ch == KEY_BTAB) {
-			d->focus = !d->focus;
-			return TUI_HANDLED | TUI_REDRAW;
-		}
-		if (tui_key_is_enter(ch, is_char)) {
-			if (d->focus == 1)
-				return TUI_HANDLED | TUI_POP;
+		int pressed, flags = widget_buttons_key(&d->buttons, ch, is_char, &pressed);
+		if (pressed == 1)
+			return TUI_HANDLED | TUI_POP;
+		if (pressed == 0)
 			flow_start(d);
-			return TUI_HANDLED | TUI_REDRAW;
-		}
+		return flags;
 	}
 	return 0;
 }
@@ -291,19 +294,11 @@ static char *spaced(const char *code)
 	return out;
 }
 
-static void draw_box(WINDOW *w, int y, int x, int width, const char *text, attr_t attr)
+static void draw_box(struct tui *t, WINDOW *w, int y, int x, int width, const char *text,
+                     attr_t attr)
 {
-	mvwaddch(w, y, x, ACS_ULCORNER);
-	mvwhline(w, y, x + 1, ACS_HLINE, width - 2);
-	mvwaddch(w, y, x + width - 1, ACS_URCORNER);
-	mvwaddch(w, y + 1, x, ACS_VLINE);
-	mvwaddch(w, y + 1, x + width - 1, ACS_VLINE);
-	mvwaddch(w, y + 2, x, ACS_LLCORNER);
-	mvwhline(w, y + 2, x + 1, ACS_HLINE, width - 2);
-	mvwaddch(w, y + 2, x + width - 1, ACS_LRCORNER);
-	wattr_on(w, attr, NULL);
-	mvwaddstr(w, y + 1, x + (width - (int)strlen(text)) / 2, text);
-	wattr_off(w, attr, NULL);
+	widget_box(t, w, y, x, BOX_ROWS, width, NULL);
+	widget_text(t, w, y + 1, x + (width - (int)strlen(text)) / 2, width - 2, text, attr);
 }
 
 /* The QR art for `text` in the current glyph set, made once per code. */
@@ -355,14 +350,14 @@ static void draw_waiting(struct device_screen *d, WINDOW *w, int rows, int cols)
 	}
 
 	mvwaddstr(w, y++, 2, _("Open this page in a browser:"));
-	int urows = signin_draw_url(w, y, 4, uri, tui_attr(d->tui, TUI_ACCENT) | A_BOLD);
+	int urows = signin_draw_url(d->tui, w, y, 4, uri, tui_attr(d->tui, TUI_ACCENT) | A_BOLD);
 	if (urows > 1)
 		signin_wrap_later(&d->wrap, d->tui, y, uri);
 	y += urows + 1;
 	mvwaddstr(w, y++, 2, _("and enter this code:"));
 	char *big = spaced(code);
 	int bw = (int)strlen(big) + 8;
-	draw_box(w, y, 4, bw, big, tui_attr(d->tui, TUI_ACCENT) | A_BOLD);
+	draw_box(d->tui, w, y, 4, bw, big, tui_attr(d->tui, TUI_ACCENT) | A_BOLD);
 	free(big);
 	y += BOX_ROWS + 1;
 
@@ -372,28 +367,23 @@ static void draw_waiting(struct device_screen *d, WINDOW *w, int rows, int cols)
 	mvwprintw(w, y++, 4, _("Code expires in %s"), left);
 	y++;
 	if (show_qr) {
-		signin_draw_wrapped(w, y, 2, width - 3, 2,
-		                    _("Or scan the QR code: it opens the page with the code filled "
-		                      "in."),
-		                    tui_attr(d->tui, TUI_DIM));
+		widget_wrap(d->tui, w, y, 2, 2, width - 3, _("Or scan the QR code: it opens the page with the code filled "
+		                      "in."), tui_attr(d->tui, TUI_DIM), false);
 	} else if (complete && y + signin_url_rows(complete, 4, cols) + 1 < rows) {
 		mvwaddstr(w, y++, 2, _("Or open this page, which fills in the code for you:"));
-		int crows = signin_draw_url(w, y, 4, complete, tui_attr(d->tui, TUI_ACCENT));
+		int crows = signin_draw_url(d->tui, w, y, 4, complete, tui_attr(d->tui, TUI_ACCENT));
 		if (crows > 1 && urows == 1)
 			signin_wrap_later(&d->wrap, d->tui, y, complete);
 	}
 	if (tui_headless())
-		signin_draw_wrapped(w, rows - 1, 2, width - 3, 1,
-		                    _("No browser here: open the page on your phone or another "
-		                      "computer."),
-		                    tui_attr(d->tui, TUI_DIM));
+		widget_wrap(d->tui, w, rows - 1, 2, 1, width - 3, _("No browser here: open the page on your phone or another "
+		                      "computer."), tui_attr(d->tui, TUI_DIM), false);
 }
 
 static void draw_final(struct device_screen *d, WINDOW *w, int cols, enum device_state st)
 {
 	const struct tui_glyphs *g = tui_glyphs(d->tui);
 	const struct aiauth_error *fe = d->flow ? device_flow_error(d->flow) : NULL;
-	const char *labels[2];
 	const char *head, *mark, *why;
 	enum tui_role role;
 
@@ -402,13 +392,11 @@ static void draw_final(struct device_screen *d, WINDOW *w, int cols, enum device
 		mark = "!";
 		role = TUI_WARN;
 		why = _("The code was not used in time. Get a new code to try again.");
-		labels[0] = _("Get new code");
 	} else if (st == DEVICE_DENIED) {
 		head = _("Access denied");
 		mark = g->cross;
 		role = TUI_ERROR;
 		why = _("The sign-in was refused on the provider's page.");
-		labels[0] = _("Try again");
 	} else {
 		head = _("Sign-in failed");
 		mark = g->cross;
@@ -416,14 +404,14 @@ static void draw_final(struct device_screen *d, WINDOW *w, int cols, enum device
 		why = d->problem ? d->problem
 		      : fe && fe->message[0] ? fe->message
 		                             : _(status_text(AIAUTH_FAILED));
-		labels[0] = _("Try again");
 	}
-	labels[1] = _("Cancel");
+	/* Which labels depends on the state; the buttons only keep the focus. */
+	d->buttons.labels = st == DEVICE_EXPIRED ? expired_buttons : retry_buttons;
 	wattr_on(w, tui_attr(d->tui, role) | A_BOLD, NULL);
 	mvwprintw(w, 2, 2, "%s %s", mark, head);
 	wattr_off(w, tui_attr(d->tui, role) | A_BOLD, NULL);
-	int used = signin_draw_wrapped(w, 4, 2, cols - 4, 6, why, tui_attr(d->tui, TUI_NORMAL));
-	signin_draw_buttons(d->tui, w, 5 + used, 2, labels, 2, d->focus);
+	int used = widget_wrap(d->tui, w, 4, 2, 6, cols - 4, why, tui_attr(d->tui, TUI_NORMAL), false);
+	widget_buttons_draw(&d->buttons, d->tui, w, 5 + used, 2, cols - 4, true);
 }
 
 static void device_draw(struct screen *s)

@@ -12,6 +12,7 @@
 #include "loop.h"
 #include "secret.h"
 #include "signin.h"
+#include "widgets.h"
 
 /* ------------------------------------------------------------ browser */
 
@@ -63,16 +64,17 @@ int signin_url_rows(const char *url, int x, int width)
 	return (len + width - 1) / width;
 }
 
-int signin_draw_url(WINDOW *win, int y, int x, const char *url, attr_t attr)
+int signin_draw_url(struct tui *t, WINDOW *win, int y, int x, const char *url, attr_t attr)
 {
 	int width = getmaxx(win);
 	int rows = signin_url_rows(url, x, width);
 	if (rows == 1 && x + (int)strlen(url) <= width) {
-		wattr_on(win, attr, NULL);
-		mvwaddstr(win, y, x, url);
-		wattr_off(win, attr, NULL);
+		widget_url(t, win, y, x, url, attr);
 		return 1;
 	}
+	/* Longer than the window: widget_url() would cut it, which leaves
+	 * nothing to select; whole rows (and the terminal's own wrap, below)
+	 * keep it usable by mouse as well as by the copy key. */
 	/* Whole rows from column 0, in the normal attribute: the copy written
 	 * straight to the terminal (signin_wrap_later) is in the normal
 	 * attribute too, so curses' picture of those cells stays exact. */
@@ -145,48 +147,6 @@ void signin_wrap_cancel(struct signin_wrap *w)
 }
 
 /* ------------------------------------------------------------ drawing */
-
-int signin_draw_buttons(struct tui *t, WINDOW *win, int y, int x, const char *const *labels,
-                        int n, int focus)
-{
-	int x0 = x;
-	for (int i = 0; i < n; i++) {
-		attr_t a = tui_attr(t, i == focus ? TUI_SELECTED : TUI_NORMAL);
-		wattr_on(win, a, NULL);
-		mvwprintw(win, y, x, "[ %s ]", labels[i]);
-		wattr_off(win, a, NULL);
-		x = getcurx(win) + 2;
-	}
-	return x - 2 - x0;
-}
-
-int signin_draw_wrapped(WINDOW *win, int y, int x, int width, int max_rows, const char *text,
-                        attr_t attr)
-{
-	int rows = 0;
-	const char *p = text;
-	wattr_on(win, attr, NULL);
-	while (*p && rows < max_rows) {
-		while (*p == ' ')
-			p++;
-		size_t len = strlen(p), cut = len;
-		if ((int)len > width) {
-			/* The last space within the width; a word longer than the
-			 * row is cut where the row ends. */
-			cut = (size_t)width;
-			for (size_t i = (size_t)width; i > 0; i--)
-				if (p[i] == ' ') {
-					cut = i;
-					break;
-				}
-		}
-		mvwaddnstr(win, y + rows, x, p, (int)cut);
-		p += cut;
-		rows++;
-	}
-	wattr_off(win, attr, NULL);
-	return rows;
-}
 
 void signin_format_left(char *buf, size_t size, long long seconds)
 {

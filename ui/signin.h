@@ -1,7 +1,7 @@
 /* signin.h - what the two OAuth sign-in panels (screen_device.c,
  * screen_browser.c) share: opening a browser, a URL that must reach the
- * terminal as one line, a row of buttons, the wait for the account to be
- * saved.  Only these two screens include it. */
+ * terminal as one line however long it is, the countdown's format.  Only these two screens include it; the rest comes from
+ * widgets.h. */
 #ifndef AIAUTH_SIGNIN_H
 #define AIAUTH_SIGNIN_H
 
@@ -37,8 +37,8 @@ bool signin_open_browser(const char *url);
  * than one row; a screen has one struct signin_wrap ({0}), emptied in
  * `close` with signin_wrap_cancel(). */
 int signin_url_rows(const char *url, int x, int width);
-/* Returns the rows used. */
-int signin_draw_url(WINDOW *win, int y, int x, const char *url, attr_t attr);
+/* Returns the rows used.  A URL that fits is widget_url()'s one line. */
+int signin_draw_url(struct tui *t, WINDOW *win, int y, int x, const char *url, attr_t attr);
 
 struct signin_wrap {
 	struct loop *loop;
@@ -48,16 +48,6 @@ struct signin_wrap {
 };
 void signin_wrap_later(struct signin_wrap *w, struct tui *t, int y, const char *url);
 void signin_wrap_cancel(struct signin_wrap *w);
-
-/* Buttons in a row from (y, x): "[ Label ]" each, the focused one in
- * TUI_SELECTED.  Labels are already translated.  Returns the width. */
-int signin_draw_buttons(struct tui *t, WINDOW *win, int y, int x, const char *const *labels,
-                        int n, int focus);
-
-/* Text wrapped at spaces into at most `max_rows` rows of `width` from
- * (y, x); returns the rows used. */
-int signin_draw_wrapped(WINDOW *win, int y, int x, int width, int max_rows, const char *text,
-                        attr_t attr);
 
 /* "14:32" (or "1:02:03") for a number of seconds, into buf. */
 void signin_format_left(char *buf, size_t size, long long seconds);
