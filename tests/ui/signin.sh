@@ -76,8 +76,8 @@ screen_left() {
 # of PROVIDER (the picker filtered by its id), then METHOD ("Device",
 # "Browser") chosen with Down and Enter.
 open_method() {
-	tm_wait "Connect a provider" || return 1
-	tm_keys c
+	tm_wait "Connect a provider|add" || return 1
+	if tm_screen | grep -q "Connect a provider"; then tm_keys c; else tm_keys a; fi
 	tm_wait "filter" || return 1
 	tm_type "$1"
 	tm_keys Enter
@@ -94,6 +94,9 @@ open_method() {
 
 # ------------------------------------------------------------ approved
 tm_start 100 32
+# A build without the onboarding screens (a branch of its own) cannot
+# reach the panels: say so rather than fail.
+tm_wait "Connect a provider|add" 50 || { tm_stop; skip_all "the onboarding screens are not in this build"; }
 open_method testidp Device
 tm_wait "Code expires in"
 ok $? "the device panel shows the countdown"
@@ -105,7 +108,9 @@ like "$code" '^[A-Z0-9]{4}-[A-Z0-9]{4}$' "the user code is shown large and space
 like "$s1" "┌─+┐" "in a box"
 like "$s1" "▀|▄" "with a QR code of the complete URL beside it"
 left1=$(screen_left "$s1")
-sleep 1.5
+# The framework ticks once a second, not in step with the code's expiry:
+# two seconds apart, the figure has gone down at least once.
+sleep 2
 s2=$(tm_screen)
 left2=$(screen_left "$s2")
 ok $(( ${left2:-9999} < ${left1:-0} ? 0 : 1 )) "the countdown goes down ($left1 s, then $left2 s)"
@@ -121,6 +126,10 @@ is "$(json_get "$OUT" 'j.accounts.filter(a => a.provider == "testidp").map(a => 
 	"oauth:device:alice@example.test" "aiauth list has the account"
 run token testidp
 unlike "$s1$s2$(cat "$TM_LOG")" "$OUT" "the access token never reached the screen"
+# Back to no account at all: each sign-in below starts from the welcome
+# screen.
+run remove testidp alice@example.test --yes
+is "$RC" 0 "the account is removed for the next sign-ins"
 
 # ------------------------------------------------------------ denied
 tm_start 100 32
@@ -173,6 +182,7 @@ tm_wait "paste the code"
 ok $? "the paste panel asks for the code"
 url=$(tm_screen_joined | grep -Eo "$OIDC_ISSUER/auth\\?[^ ]*" | head -1)
 like "$url" "code_challenge=.*state=|state=.*code_challenge=" "the whole authorization URL can be read off the screen as one line"
+ok $(( ${#url} > 100 ? 0 : 1 )) "though it is longer than a row (${#url} characters): the terminal joins its rows"
 landing=$(browser_authorize "$url" --login bob --no-follow)
 like "$landing" "$OIDC_ISSUER/code\\?code=" "the person signs in and lands on the code page"
 page=$(oidc_code_page "$landing")
