@@ -175,6 +175,21 @@ code2=$(screen_code "$(tm_screen)")
 ok $([ -n "$code2" ] && [ "$code2" != "$code" ]; echo $?) "Get new code shows a different code ($code, then $code2)"
 tm_quit
 
+# ------------------------------------------------------------ loopback
+# The browser comes back to the listener by itself (here the scripted
+# browser follows the redirect to 127.0.0.1).
+tm_start 100 32
+open_method testidp Browser
+tm_wait "Waiting for the browser"
+ok $? "the browser panel waits for the loopback redirect"
+url=$(tm_screen_joined | grep -Eo "$OIDC_ISSUER/auth\\?[^ ]*" | head -1)
+browser_authorize "$url" --login carol >/dev/null
+ok $? "the person signs in; the browser is sent back to the listener"
+tm_wait "carol@example.test"
+ok $? "the listener's code signs in: Connected shows carol@example.test"
+tm_quit
+run remove testidp carol@example.test --yes
+
 # ------------------------------------------------------------ paste
 tm_start 100 32
 open_method testidp-paste Browser
