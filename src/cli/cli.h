@@ -90,6 +90,10 @@ int cmd_models(struct cli *cli, int argc, char **argv);
 int cmd_detect(struct cli *cli, int argc, char **argv);
 int cmd_providers(struct cli *cli, int argc, char **argv);
 int cmd_store(struct cli *cli, int argc, char **argv);
+int cmd_doctor(struct cli *cli, int argc, char **argv);
+/* Words for the shell completion, one a line: the provider ids, or the
+ * account labels (of one provider, or of all). */
+int cmd_complete(struct cli *cli, int argc, char **argv);
 
 /* A small option parser for the commands.  Options may stand anywhere
  * before "--"; "--name=value" and "--name value" both work.  Positional
