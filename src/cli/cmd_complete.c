@@ -20,7 +20,7 @@ int cmd_complete(struct cli *cli, int argc, char **argv)
 	struct aiauth_error *err = NULL;
 	if (npos >= 1 && strcmp(pos[0], "providers") == 0) {
 		struct registry *reg;
-		if (cli_registry(cli, &reg, &err) != AIAUTH_OK) {
+		if (session_registry(cli->session, &reg, &err) != AIAUTH_OK) {
 			error_clear(&err);
 			return 1;
 		}

@@ -89,7 +89,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct doctor_options o = {
-		.forced_backend = cli->forced_backend,
+		.forced_backend = session_forced_backend(cli->session),
 		.passphrase_file = cli->passphrase_file,
 		.tty_fd = STDOUT_FILENO,
 		.no_network = offline,
