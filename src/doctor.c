@@ -101,14 +101,14 @@ const char *doctor_severity_name(enum doctor_severity s)
 	return "?";
 }
 
-/* A fix made from a format: the text lives only until the next call, long
- * enough for doctor_add() to copy it. */
-__attribute__((format(printf, 1, 2))) static const char *fixf(const char *fmt, ...)
+/* A fix made from a format, into the caller's buffer of FIX_MAX bytes
+ * (doctor_add copies it). */
+#define FIX_MAX 1024
+__attribute__((format(printf, 2, 3))) static const char *fixf(char *buf, const char *fmt, ...)
 {
-	static char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf, FIX_MAX, fmt, ap);
 	va_end(ap);
 	return buf;
 }
@@ -412,6 +412,7 @@ enum aiauth_status doctor_check_browser(struct doctor_report *r, const struct do
 static enum aiauth_status check_path(struct doctor_report *r, const char *path, bool dir,
                                      mode_t want, uid_t uid, int *problems)
 {
+	char fix[FIX_MAX];
 	struct stat st;
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -437,7 +438,8 @@ static enum aiauth_status check_path(struct doctor_report *r, const char *path, 
 	if (st.st_uid != uid) {
 		(*problems)++;
 		return doctor_add(r, "permissions", DOCTOR_ERROR,
-		                  fixf(_("make it yours: 'sudo chown %lu %s'"), (unsigned long)uid, path),
+		                  fixf(fix, _("make it yours: 'sudo chown %lu %s'"), (unsigned long)uid,
+		                       path),
 		                  _("%s belongs to user %lu, not to you (%lu)"), path,
 		                  (unsigned long)st.st_uid, (unsigned long)uid);
 	}
@@ -449,7 +451,7 @@ static enum aiauth_status check_path(struct doctor_report *r, const char *path, 
 	 * it sends keys to, the vault); others who can read learn labels,
 	 * emails and, for the vault, get a copy to attack offline. */
 	enum doctor_severity sev = mode & 0022 ? DOCTOR_ERROR : DOCTOR_WARN;
-	return doctor_add(r, "permissions", sev, fixf(_("chmod %o %s"), (unsigned)want, path),
+	return doctor_add(r, "permissions", sev, fixf(fix, _("chmod %o %s"), (unsigned)want, path),
 	                  _("%s has mode %04o; it should be %04o"), path, (unsigned)mode,
 	                  (unsigned)want);
 }
@@ -493,6 +495,7 @@ enum aiauth_status doctor_check_tokens(struct doctor_report *r, const struct sto
                                        int64_t now)
 {
 	size_t oauth = 0, fine = 0;
+	char fix[FIX_MAX];
 	enum aiauth_status st = AIAUTH_OK;
 	for (size_t i = 0; st == AIAUTH_OK && store && i < store->n_accounts; i++) {
 		const struct account *a = &store->accounts[i];
@@ -501,14 +504,15 @@ enum aiauth_status doctor_check_tokens(struct doctor_report *r, const struct sto
 		oauth++;
 		if (a->status == ACCOUNT_STATUS_NEEDS_SIGNIN) {
 			st = doctor_add(r, "sign-in", DOCTOR_ERROR,
-			                fixf(_("sign in again: 'aiauth login %s'"), a->provider),
+			                fixf(fix, _("sign in again: 'aiauth login %s'"), a->provider),
 			                _("the %s account \"%s\" needs to sign in again"), a->provider,
 			                a->label);
 			continue;
 		}
 		if (a->status == ACCOUNT_STATUS_REFRESH_FAILED) {
 			st = doctor_add(r, "refresh", DOCTOR_WARN,
-			                fixf(_("try again with 'aiauth refresh %s'; if it keeps failing, "
+			                fixf(fix,
+			                     _("try again with 'aiauth refresh %s'; if it keeps failing, "
 			                       "sign in again with 'aiauth login %s'"),
 			                     a->provider, a->provider),
 			                _("the last refresh of the %s account \"%s\" failed: %s"),
@@ -517,10 +521,9 @@ enum aiauth_status doctor_check_tokens(struct doctor_report *r, const struct sto
 			continue;
 		}
 		if (a->expires_at > 0 && a->expires_at - now < NEAR_EXPIRY_S) {
-			const char *fix = fixf(_("refresh it with 'aiauth refresh %s' (token, env and exec "
-			                         "refresh it by themselves; the aiauth-refresh.timer keeps "
-			                         "it fresh)"),
-			                       a->provider);
+			fixf(fix, _("refresh it with 'aiauth refresh %s' (token, env and exec refresh it "
+			            "by themselves; the aiauth-refresh.timer keeps it fresh)"),
+			     a->provider);
 			long long left = (long long)(a->expires_at - now);
 			if (left <= 0)
 				st = doctor_add(r, "token-expiry", DOCTOR_WARN, fix,
@@ -672,10 +675,12 @@ static const char *url_host(const char *url, char *buf, size_t n)
 
 enum aiauth_status doctor_check_clock(struct doctor_report *r, struct loop *loop,
                                       const struct registry *reg, const struct store *store,
-                                      int timeout_ms)
+                                      int timeout_ms, bool loopback)
 {
 	if (!store || !reg || store->n_accounts == 0)
 		return AIAUTH_OK;
+	if (timeout_ms <= 0)
+		timeout_ms = 3000;
 	struct clock_probe *probes = calloc(store->n_accounts, sizeof(*probes));
 	if (!probes)
 		return AIAUTH_NO_MEMORY;
@@ -685,7 +690,7 @@ enum aiauth_status doctor_check_clock(struct doctor_report *r, struct loop *loop
 		const struct account *a = &store->accounts[i];
 		const struct provider *p = registry_find(reg, a->provider);
 		const char *url = a->base_url ? a->base_url : p ? p->base_url : NULL;
-		if (!url || http_url_problem(url))
+		if (!url || http_url_problem(url) || (!loopback && http_url_is_loopback(url)))
 			continue;
 		bool seen = false;
 		for (size_t k = 0; k < n && !seen; k++)
@@ -885,7 +890,8 @@ enum aiauth_status doctor_run(const struct doctor_options *opts, struct doctor_r
 		if ((st = loop_new(&loop, err)) != AIAUTH_OK)
 			goto out;
 		ADD(doctor_check_clock(r, loop, reg, store,
-		                       opts->http_timeout_ms > 0 ? opts->http_timeout_ms : 3000));
+		                       opts->http_timeout_ms > 0 ? opts->http_timeout_ms : 3000,
+		                       false));
 	}
 #undef ADD
 out:

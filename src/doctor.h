@@ -136,10 +136,12 @@ enum aiauth_status doctor_check_keepalive(struct doctor_report *r, const struct 
 /* Clock skew against the Date header of every provider that has accounts
  * (the account's base URL, else the provider's; each URL once), asked at
  * the same time on `loop` with GETs of at most timeout_ms (<= 0: 3000).
- * More than 60 s apart is a warning; an unreachable server is info. */
+ * More than 60 s apart is a warning; an unreachable server is info.
+ * Servers on this machine (loopback URLs: local model servers) share its
+ * clock and are skipped unless `loopback` (the tests' servers). */
 enum aiauth_status doctor_check_clock(struct doctor_report *r, struct loop *loop,
                                       const struct registry *reg, const struct store *store,
-                                      int timeout_ms);
+                                      int timeout_ms, bool loopback);
 #define DOCTOR_MAX_SKEW_S 60
 
 /* An HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT",

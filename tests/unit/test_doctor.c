@@ -3,17 +3,23 @@
  * reasons, the terminal, the browser, HTTP dates. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "doctor.h"
 #include "fsutil.h"
+#include "http.h"
 #include "tap.h"
 
 /* How many findings with this id and severity; `needle` (optional) must
@@ -379,6 +385,131 @@ static void test_dates(void)
 	   "date: empty and NULL are refused");
 }
 
+/* A server on 127.0.0.1 answering every request with 404 and a Date
+ * `offset` seconds from now, in a child process.  Returns its port. */
+static int serve_dated(long offset, pid_t *pid)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		exit(99);
+	*pid = fork();
+	if (*pid < 0)
+		exit(99);
+	if (*pid == 0) {
+		alarm(60); /* never outlive a test that died early */
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+			if (c < 0)
+				continue;
+			char req[4096];
+			ssize_t n = read(c, req, sizeof(req));
+			(void)n;
+			/* The C locale (no setlocale here): English day and month. */
+			time_t t = time(NULL) + offset;
+			struct tm tm;
+			char date[64], resp[256];
+			gmtime_r(&t, &tm);
+			strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			int m = snprintf(resp, sizeof(resp),
+			                 "HTTP/1.1 404 Not Found\r\nDate: %s\r\nContent-Length: 0\r\n"
+			                 "Connection: close\r\n\r\n",
+			                 date);
+			if (write(c, resp, (size_t)m) != m)
+				_exit(1);
+			close(c);
+		}
+	}
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* A port nobody listens on (bound, then closed). */
+static int closed_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		exit(99);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void test_clock(void)
+{
+	if (http_global_init(NULL) != AIAUTH_OK)
+		exit(99);
+	pid_t ahead_pid, close_pid;
+	int ahead = serve_dated(600, &ahead_pid), near = serve_dated(-2, &close_pid);
+	int down = closed_port();
+	char *file = path_join(tap_tmpdir(), "providers.json");
+	char text[2048];
+	int n = snprintf(text, sizeof(text),
+	                 "{\"version\": 1, \"providers\": {"
+	                 "\"ahead\": {\"name\": \"A\", \"group\": \"local\", "
+	                 "\"base_url\": \"http://127.0.0.1:%d/v1\"},"
+	                 "\"near\": {\"name\": \"N\", \"group\": \"local\", "
+	                 "\"base_url\": \"http://127.0.0.1:%d/v1\"},"
+	                 "\"down\": {\"name\": \"D\", \"group\": \"local\", "
+	                 "\"base_url\": \"http://127.0.0.1:%d/v1\"}}}",
+	                 ahead, near, down);
+	if (fs_write_atomic(file, text, (size_t)n, 0600, NULL) != AIAUTH_OK)
+		exit(99);
+	struct registry *reg = NULL;
+	struct aiauth_error *err = NULL;
+	if (registry_load(file, &reg, &err) != AIAUTH_OK) {
+		diag("registry_load: %s", err ? err->message : "?");
+		exit(99);
+	}
+	/* Two accounts on one server: it is asked once. */
+	struct store *s = store_with(
+		"{\"version\":1,\"accounts\":["
+		"{\"id\":\"00000000000000000000000000000001\",\"provider\":\"ahead\",\"label\":\"a\","
+		"\"kind\":\"none\",\"method\":\"none\",\"created\":1,\"status\":\"ok\"},"
+		"{\"id\":\"00000000000000000000000000000002\",\"provider\":\"ahead\",\"label\":\"b\","
+		"\"kind\":\"none\",\"method\":\"none\",\"created\":1,\"status\":\"ok\"},"
+		"{\"id\":\"00000000000000000000000000000003\",\"provider\":\"near\",\"label\":\"c\","
+		"\"kind\":\"none\",\"method\":\"none\",\"created\":1,\"status\":\"ok\"},"
+		"{\"id\":\"00000000000000000000000000000004\",\"provider\":\"down\",\"label\":\"d\","
+		"\"kind\":\"none\",\"method\":\"none\",\"created\":1,\"status\":\"ok\"}]}");
+	struct loop *loop = NULL;
+	if (loop_new(&loop, NULL) != AIAUTH_OK)
+		exit(99);
+	struct doctor_report r = DOCTOR_REPORT_INIT;
+	char host[64];
+
+	ok(doctor_check_clock(&r, loop, reg, s, 3000, false) == AIAUTH_OK && r.n == 0,
+	   "clock: servers on this machine are not compared by default");
+	doctor_report_clear(&r);
+
+	ok(doctor_check_clock(&r, loop, reg, s, 3000, true) == AIAUTH_OK, "clock: the check runs");
+	dump(&r);
+	snprintf(host, sizeof(host), "behind 127.0.0.1:%d", ahead);
+	ok(count(&r, "clock", DOCTOR_WARN, host) == 1,
+	   "clock: a server 10 minutes ahead is a warning saying we are behind");
+	ok(count(&r, "clock", DOCTOR_WARN, "timedatectl") == 1, "clock: the fix says how");
+	snprintf(host, sizeof(host), "agrees with 127.0.0.1:%d", near);
+	ok(count(&r, "clock", DOCTOR_OK, host) == 1, "clock: 2 s apart agrees");
+	snprintf(host, sizeof(host), "127.0.0.1:%d", down);
+	ok(count(&r, "clock", DOCTOR_INFO, host) == 1, "clock: an unreachable server is info");
+	ok(r.n == 3, "clock: each server once (%zu findings)", r.n);
+	doctor_report_clear(&r);
+
+	kill(ahead_pid, SIGTERM);
+	kill(close_pid, SIGTERM);
+	waitpid(ahead_pid, NULL, 0);
+	waitpid(close_pid, NULL, 0);
+	loop_free(loop);
+	store_free(s);
+	registry_free(reg);
+	free(file);
+	http_global_cleanup();
+}
+
 static void test_report(void)
 {
 	struct doctor_report r = DOCTOR_REPORT_INIT;
@@ -402,5 +533,6 @@ int main(void)
 	test_keyring_and_backend();
 	test_terminal_and_browser();
 	test_dates();
+	test_clock();
 	return done_testing();
 }
