@@ -179,7 +179,8 @@ static void test_add(struct session *s)
 {
 	struct aiauth_error *err = NULL;
 	const struct provider *p = NULL;
-	ok(session_provider(s, "openai", &p, &err) == AIAUTH_OK && p, "session_provider finds openai");
+	ok(session_provider(s, "openai", &p, &err) == AIAUTH_OK && p,
+	   "session_provider finds openai");
 	ok(session_provider(s, "no-such", &p, &err) == AIAUTH_USAGE &&
 	       starts_with(err, "unknown provider \"no-such\""),
 	   "an unknown provider is a usage error");
