@@ -32,6 +32,11 @@ struct session *session_new(const struct session_options *opts)
 	return s;
 }
 
+enum secret_backend session_forced_backend(const struct session *s)
+{
+	return s->opts.forced_backend;
+}
+
 void session_free(struct session *s)
 {
 	if (!s)

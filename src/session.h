@@ -39,6 +39,8 @@ struct session;
 struct session *session_new(const struct session_options *opts);
 /* Closes the secret store, frees the registry and the loop. */
 void session_free(struct session *s);
+/* The backend forced with --store (SECRET_BACKEND_AUTO when none). */
+enum secret_backend session_forced_backend(const struct session *s);
 
 enum aiauth_status session_registry(struct session *s, struct registry **out,
                                     struct aiauth_error **err);

@@ -77,6 +77,10 @@ int cmd_import(struct cli *cli, int argc, char **argv);
  * CLI credential file.  Problems are warnings: the command that triggered
  * it keeps its own outcome. */
 void cli_auto_sync(struct cli *cli, const char *provider);
+int cmd_doctor(struct cli *cli, int argc, char **argv);
+/* Words for the shell completion, one a line: the provider ids, or the
+ * account labels (of one provider, or of all). */
+int cmd_complete(struct cli *cli, int argc, char **argv);
 
 /* A small option parser for the commands.  Options may stand anywhere
  * before "--"; "--name=value" and "--name value" both work.  Positional

@@ -294,6 +294,16 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			const char *active = store_active_id(store, a->provider);
 			printf("  %-20s %s %-28s %s\n", a->provider,
 			       active && strcmp(active, a->id) == 0 ? "*" : " ", a->label, status);
+			/* What the keep-alive timer (refresh --all) last did. */
+			if (a->kind == ACCOUNT_OAUTH && a->last_refresh > 0) {
+				char when[32] = "?";
+				time_t t = (time_t)a->last_refresh;
+				struct tm tm;
+				if (localtime_r(&t, &tm))
+					strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+				printf(_("  %-20s   last refresh %s: %s\n"), "", when,
+				       a->last_refresh_outcome ? a->last_refresh_outcome : "?");
+			}
 		}
 		if (needs)
 			printf(_("%zu account(s) need to sign in again.\n"), needs);

@@ -56,6 +56,10 @@ static const struct command commands[] = {
 	 N_("write active accounts into the files of Claude Code, Codex CLI and Gemini CLI")},
 	{"import", cmd_import, "import [claude|codex|gemini|grok]...",
 	 N_("make accounts of the sign-ins found in other CLIs' credential files")},
+	{"doctor", cmd_doctor, "doctor [--json] [--offline]",
+	 N_("check the keyring, terminal, browser, files, tokens and clock, and say what to do")},
+	/* For the shell completion (doc/aiauth.bash-completion); not in --help. */
+	{"__complete", cmd_complete, "__complete providers|accounts [PROVIDER]", NULL},
 };
 
 static void print_usage(FILE *out)
@@ -66,7 +70,8 @@ static void print_usage(FILE *out)
 	          "Without a command, aiauth opens its interactive screens."));
 	fprintf(out, "%s\n", _("Commands:"));
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+		if (commands[i].summary)
+			fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
 	fprintf(out, "\n%s\n", _("Options:"));
 	fprintf(out, "  --store keyring|file     %s\n",
 	        _("use this secret store instead of the automatic choice"));
@@ -86,7 +91,7 @@ static void print_usage(FILE *out)
 void cli_help(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (name && strcmp(commands[i].name, name) == 0) {
+		if (name && strcmp(commands[i].name, name) == 0 && commands[i].summary) {
 			printf("%s aiauth %s\n%s\n", _("Usage:"), commands[i].usage,
 			       _(commands[i].summary));
 			return;
