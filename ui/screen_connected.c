@@ -9,6 +9,7 @@
 
 #include "i18n.h"
 #include "onboarding.h"
+#include "widgets.h"
 #include "screens.h"
 
 struct connected {
@@ -62,7 +63,6 @@ static void connected_draw(struct screen *s)
 	int cols = getmaxx(win);
 	char line[512];
 	werase(win);
-	curs_set(0);
 	int y = ob_title(t, win, c->renewed ? _("Signed in again") : _("Connected"));
 	y++;
 	const char *name = c->p ? _(c->p->name) : "";
@@ -73,11 +73,11 @@ static void connected_draw(struct screen *s)
 	else
 		snprintf(line, sizeof(line), _("%s is connected as \"%s\"."), name,
 		         c->label ? c->label : "");
-	ob_put(win, y, 2, 2, tui_attr(t, TUI_OK), tui_glyphs(t)->check);
-	y += ob_wrap(win, y, 4, cols - 6, 3, tui_attr(t, TUI_OK), line);
+	widget_text(t, win, y, 2, 2, tui_glyphs(t)->check, tui_attr(t, TUI_OK));
+	y += widget_wrap(t, win, y, 4, 3, cols - 6, line, tui_attr(t, TUI_OK), false);
 	if (c->email) {
 		snprintf(line, sizeof(line), _("Signed in as %s"), c->email);
-		y += ob_wrap(win, y, 4, cols - 6, 2, tui_attr(t, TUI_NORMAL), line);
+		y += widget_wrap(t, win, y, 4, 2, cols - 6, line, tui_attr(t, TUI_NORMAL), false);
 	}
 	y++;
 	if (c->p) {
@@ -85,7 +85,7 @@ static void connected_draw(struct screen *s)
 		         _("Tools get it with 'aiauth token %s', 'aiauth env %s' or "
 		           "'aiauth exec %s -- COMMAND'."),
 		         c->p->id, c->p->id, c->p->id);
-		y += ob_wrap(win, y, 4, cols - 6, 3, tui_attr(t, TUI_DIM), line);
+		y += widget_wrap(t, win, y, 4, 3, cols - 6, line, tui_attr(t, TUI_DIM), false);
 	}
 	y++;
 	const char *labels[] = {_("Add another"), _("Done")};
@@ -97,8 +97,8 @@ static int connected_key(struct screen *s, int ch, bool is_char)
 	struct connected *c = s->priv;
 	struct tui *t = s->tui;
 	bool add = is_char && (ch == 'a' || ch == 'A');
-	bool done = ob_is_esc(ch, is_char) || (is_char && (ch == 'd' || ch == 'D'));
-	if (ob_is_enter(ch, is_char) || (is_char && ch == ' ')) {
+	bool done = (is_char && ch == TUI_KEY_ESC) || (is_char && (ch == 'd' || ch == 'D'));
+	if (tui_key_is_enter(ch, is_char) || (is_char && ch == ' ')) {
 		add = c->focus == 0;
 		done = c->focus == 1;
 	}

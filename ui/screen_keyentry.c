@@ -19,6 +19,7 @@
 #include "credential.h"
 #include "i18n.h"
 #include "onboarding.h"
+#include "widgets.h"
 #include "probe.h"
 #include "screens.h"
 #include "secret.h"
@@ -29,7 +30,7 @@ enum field_kind { F_SECRET, F_LABEL, F_BASE_URL, F_API_VERSION, F_REGION };
 struct entry_field {
 	enum field_kind kind;
 	size_t cred_index; /* F_SECRET: index in provider->fields */
-	struct ob_field f;
+	struct widget_field f;
 };
 
 enum { BTN_TEST, BTN_SAVE, BTN_CANCEL, N_BUTTONS };
@@ -78,6 +79,17 @@ static struct entry_field *field_of(struct keyentry *k, enum field_kind kind)
 	return NULL;
 }
 
+/* A trimmed copy of a field's text (the field keeps its own), for the
+ * probe and the credential: pasted keys carry spaces or line breaks. */
+static struct secret *field_trimmed(const struct widget_field *f)
+{
+	struct secret *s = secret_from_mem(f->text->buf, f->text->len);
+	if (!s)
+		abort();
+	secret_trim(s);
+	return s;
+}
+
 static bool has_api_version(const struct provider *p)
 {
 	return p->api_version_env || p->default_api_version;
@@ -99,8 +111,7 @@ static bool keyentry_open(struct screen *s, void *arg)
 	for (size_t i = 0; i < p->n_fields; i++) {
 		k->fields[k->n_fields].kind = F_SECRET;
 		k->fields[k->n_fields].cred_index = i;
-		if (!ob_field_init(&k->fields[k->n_fields++].f, true, NULL))
-			abort();
+		widget_field_init(&k->fields[k->n_fields++].f, 0, true);
 	}
 	enum field_kind plain[] = {F_LABEL, F_BASE_URL, F_API_VERSION, F_REGION};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
@@ -110,8 +121,10 @@ static bool keyentry_open(struct screen *s, void *arg)
 			continue;
 		k->fields[k->n_fields].kind = plain[i];
 		const char *initial = plain[i] == F_API_VERSION ? p->default_api_version : NULL;
-		if (!ob_field_init(&k->fields[k->n_fields++].f, false, initial))
-			abort();
+		struct widget_field *f = &k->fields[k->n_fields++].f;
+		widget_field_init(f, 0, false);
+		if (initial)
+			widget_field_set(f, initial);
 	}
 	s->priv = k;
 	return true;
@@ -134,7 +147,7 @@ static void keyentry_close(struct screen *s)
 		return;
 	test_forget(k);
 	for (size_t i = 0; i < k->n_fields; i++)
-		ob_field_free(&k->fields[i].f);
+		widget_field_free(&k->fields[i].f);
 	free(k->fields);
 	free(k);
 	s->priv = NULL;
@@ -180,11 +193,11 @@ static const char *field_note(const struct keyentry *k, const struct entry_field
 static bool key_format_ok(const struct keyentry *k)
 {
 	const char *prefix = k->p->key_prefix;
-	const struct ob_field *f = &k->fields[0].f;
-	if (!prefix || f->sec->len == 0)
+	const struct widget_field *f = &k->fields[0].f;
+	if (!prefix || f->text->len == 0)
 		return true;
-	const unsigned char *b = f->sec->buf;
-	size_t i = 0, len = f->sec->len, plen = strlen(prefix);
+	const unsigned char *b = f->text->buf;
+	size_t i = 0, len = f->text->len, plen = strlen(prefix);
 	while (i < len && (b[i] == ' ' || b[i] == '\t'))
 		i++; /* the key is trimmed when used */
 	return len - i >= plen && memcmp(b + i, prefix, plen) == 0;
@@ -260,10 +273,10 @@ static void draw_test(struct keyentry *k, WINDOW *win, int y, int width)
 	}
 	int x = 2;
 	if (*mark) {
-		ob_put(win, y, x, 2, a, mark);
+		widget_text(t, win, y, x, 2, mark, a);
 		x += 2;
 	}
-	ob_wrap(win, y, x, width - x, 2, a, line);
+	widget_wrap(t, win, y, x, 2, width - x, line, a, false);
 }
 
 static void keyentry_draw(struct screen *s)
@@ -277,51 +290,46 @@ static void keyentry_draw(struct screen *s)
 	snprintf(title, sizeof(title), _("Connect %s with an API key"), _(k->p->name));
 	int y = ob_title(t, win, title);
 	if (k->p->description)
-		y += ob_wrap(win, y, 2, cols - 4, 2, tui_attr(t, TUI_DIM), _(k->p->description));
+		y += widget_wrap(t, win, y, 2, 2, cols - 4, _(k->p->description), tui_attr(t, TUI_DIM), false);
 	y++;
 
 	const int px = 2, fx = 20, fw = cols - fx - 3 < 56 ? cols - fx - 3 : 56;
-	int cursor_y = -1;
 	bool endpoint_heading = false;
 	for (size_t i = 0; i < k->n_fields && y < rows - 5; i++) {
 		struct entry_field *e = &k->fields[i];
 		bool focused = k->focus == i;
 		if (e->kind == F_BASE_URL && !endpoint_heading) {
 			y++;
-			ob_put(win, y++, px, cols - 4, tui_attr(t, TUI_TITLE),
-			       k->p->needs_base_url ? _("Endpoint") : _("Custom endpoint (optional)"));
+			widget_text(t, win, y++, px, cols - 4, k->p->needs_base_url ? _("Endpoint") : _("Custom endpoint (optional)"), tui_attr(t, TUI_TITLE));
 			endpoint_heading = true;
 		}
-		ob_put(win, y, px, fx - px - 1, focused ? tui_attr(t, TUI_SELECTED) : tui_attr(t, TUI_NORMAL),
-		       field_prompt(k, e));
-		ob_field_draw(t, win, y, fx, fw, &e->f, false);
-		if (e->kind == F_BASE_URL && e->f.len == 0 && k->p->base_url)
-			ob_put(win, y, fx, fw - 1, tui_attr(t, TUI_DIM) | A_UNDERLINE, k->p->base_url);
-		if (focused)
-			cursor_y = y;
+		widget_text(t, win, y, px, fx - px - 1, field_prompt(k, e), focused ? tui_attr(t, TUI_SELECTED) : tui_attr(t, TUI_NORMAL));
+		widget_field_draw(&e->f, t, win, y, fx, fw, focused);
+		if (e->kind == F_BASE_URL && e->f.text->len == 0 && !focused && k->p->base_url)
+			widget_text(t, win, y, fx, fw - 1, k->p->base_url, tui_attr(t, TUI_DIM) | A_UNDERLINE);
 		y++;
 		/* A line under the field: the key's length and format hint, or a
 		 * note about the field. */
 		if (e->kind == F_SECRET) {
-			size_t n = ob_field_chars(&e->f);
+			size_t n = widget_field_chars(&e->f);
 			char note[512];
 			if (e->cred_index == 0 && !key_format_ok(k)) {
 				snprintf(note, sizeof(note),
-				         _("This does not look like a %s key (they start with \"%s\"); "
+				         _("This does not look like a key for %s (they start with \"%s\"); "
 				           "you can still save it."),
 				         _(k->p->name), k->p->key_prefix);
-				ob_put(win, y, fx, cols - fx - 2, tui_attr(t, TUI_WARN), note);
+				y += widget_wrap(t, win, y, fx, 2, cols - fx - 2, note, tui_attr(t, TUI_WARN),
+				                 false) - 1;
 			} else if (n) {
 				snprintf(note, sizeof(note), ngettext("%zu character%s", "%zu characters%s", n),
-				         n, e->f.revealed ? "" : _(", hidden"));
-				ob_put(win, y, fx, cols - fx - 2, tui_attr(t, TUI_DIM), note);
+				         n, e->f.shown ? "" : _(", hidden"));
+				widget_text(t, win, y, fx, cols - fx - 2, note, tui_attr(t, TUI_DIM));
 			} else if (focused) {
-				ob_put(win, y, fx, cols - fx - 2, tui_attr(t, TUI_DIM),
-				       _("paste or type it; it is never shown unless you press Ctrl-R"));
+				widget_text(t, win, y, fx, cols - fx - 2, _("type or paste it; it shows as bullets (Ctrl-R shows it)"), tui_attr(t, TUI_DIM));
 			}
 			y++;
 		} else if (field_note(k, e) && focused) {
-			ob_put(win, y, fx, cols - fx - 2, tui_attr(t, TUI_DIM), field_note(k, e));
+			widget_text(t, win, y, fx, cols - fx - 2, field_note(k, e), tui_attr(t, TUI_DIM));
 			y++;
 		} else if (field_note(k, e)) {
 			y++;
@@ -333,15 +341,6 @@ static void keyentry_draw(struct screen *s)
 	ob_buttons(t, win, y, px, labels, N_BUTTONS, focus);
 	y += 2;
 	draw_test(k, win, y, cols - 2);
-
-	if (cursor_y >= 0) {
-		/* Put the cursor at the end of the focused field's text. */
-		struct entry_field *e = focused_field(k);
-		ob_field_draw(t, win, cursor_y, fx, fw, &e->f, true);
-		curs_set(1);
-	} else {
-		curs_set(0);
-	}
 }
 
 /* --------------------------------------------------------------- test */
@@ -366,7 +365,7 @@ static bool typed_base_url(struct keyentry *k, char **url, char **why)
 	*url = NULL;
 	*why = NULL;
 	struct entry_field *e = field_of(k, F_BASE_URL);
-	const char *text = e ? ob_field_text(&e->f) : "";
+	const char *text = e ? widget_field_text(&e->f) : "";
 	while (*text == ' ')
 		text++;
 	if (!*text) {
@@ -388,7 +387,7 @@ static bool typed_base_url(struct keyentry *k, char **url, char **why)
 static const char *typed_text(struct keyentry *k, enum field_kind kind)
 {
 	struct entry_field *e = field_of(k, kind);
-	const char *text = e ? ob_field_text(&e->f) : "";
+	const char *text = e ? widget_field_text(&e->f) : "";
 	while (*text == ' ')
 		text++;
 	return *text ? text : NULL;
@@ -405,7 +404,7 @@ static void test_start(struct keyentry *k)
 	}
 	struct secret *key = NULL;
 	if (k->p->n_fields == 1) {
-		key = ob_field_secret_trimmed(&k->fields[0].f);
+		key = field_trimmed(&k->fields[0].f);
 		if (!key)
 			abort();
 		if (key->len == 0) {
@@ -451,7 +450,7 @@ static int save(struct keyentry *k)
 		struct entry_field *e = &k->fields[i];
 		if (e->kind != F_SECRET)
 			continue;
-		struct secret *v = ob_field_secret_trimmed(&e->f);
+		struct secret *v = field_trimmed(&e->f);
 		if (!v)
 			abort();
 		if (v->len == 0) {
@@ -496,9 +495,10 @@ static int save(struct keyentry *k)
 		goto out;
 	}
 	tui_status(t, NULL);
-	/* Wipe now: the reset below closes this screen. */
+	/* Wipe now rather than at the end of the wake-up, when the reset
+	 * below closes this screen. */
 	for (size_t i = 0; i < k->n_fields; i++)
-		ob_field_key(&k->fields[i].f, OB_CTRL('u'), true);
+		widget_field_clear(&k->fields[i].f);
 	flags = ob_show_connected(t, k->p, label, NULL, false);
 out:
 	credential_free(cred);
@@ -516,7 +516,7 @@ static void move_focus(struct keyentry *k, int delta)
 {
 	struct entry_field *e = focused_field(k);
 	if (e)
-		e->f.revealed = false; /* a shown key hides again when left */
+		e->f.shown = false; /* a shown key hides again when left */
 	size_t n = k->n_fields + N_BUTTONS;
 	k->focus = (k->focus + n + (size_t)(delta < 0 ? n - 1 : 1)) % n;
 }
@@ -526,7 +526,7 @@ static int keyentry_key(struct screen *s, int ch, bool is_char)
 	struct keyentry *k = s->priv;
 	const int done = TUI_HANDLED | TUI_REDRAW;
 
-	if (ob_is_esc(ch, is_char)) {
+	if (is_char && ch == TUI_KEY_ESC) {
 		if (k->test == TEST_RUNNING) {
 			probe_cancel(k->probe);
 			k->probe = NULL;
@@ -543,21 +543,21 @@ static int keyentry_key(struct screen *s, int ch, bool is_char)
 		move_focus(k, -1);
 		return done;
 	}
-	if ((is_char && ch == OB_CTRL('r')) || (!is_char && ch == KEY_F(2))) {
+	if ((is_char && ch == ('r' & 0x1f)) || (!is_char && ch == KEY_F(2))) {
 		struct entry_field *e = focused_field(k);
 		if (e && e->kind == F_SECRET)
-			e->f.revealed = !e->f.revealed;
+			e->f.shown = !e->f.shown;
 		else
 			tui_status(k->t, "%s", _("Move to the key field to show or hide it."));
 		return done;
 	}
 	struct entry_field *e = focused_field(k);
 	if (e) {
-		if (ob_is_enter(ch, is_char)) {
+		if (tui_key_is_enter(ch, is_char)) {
 			move_focus(k, 1);
 			return done;
 		}
-		if (ob_field_key(&e->f, ch, is_char)) {
+		if (widget_field_key(&e->f, ch, is_char)) {
 			/* What was tested is no longer what is typed. */
 			if (k->test == TEST_DONE || k->test == TEST_REFUSED)
 				test_forget(k);
@@ -572,7 +572,7 @@ static int keyentry_key(struct screen *s, int ch, bool is_char)
 			k->focus = ch == KEY_LEFT ? k->n_fields + N_BUTTONS - 1 : k->n_fields;
 		return done;
 	}
-	if (ob_is_enter(ch, is_char) || (is_char && ch == ' ')) {
+	if (tui_key_is_enter(ch, is_char) || (is_char && ch == ' ')) {
 		if (focus_on_button(k, BTN_TEST)) {
 			test_start(k);
 			return done;

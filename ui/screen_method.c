@@ -10,6 +10,7 @@
 
 #include "i18n.h"
 #include "onboarding.h"
+#include "widgets.h"
 #include "screens.h"
 
 struct method {
@@ -77,13 +78,12 @@ static void method_draw(struct screen *s)
 	int cols = getmaxx(win), body = ob_body_rows(win);
 	char title[256];
 	werase(win);
-	curs_set(0);
 	snprintf(title, sizeof(title), _("Connect %s"), _(m->p->name));
 	int y = ob_title(t, win, title);
 	if (m->p->description)
-		y += ob_wrap(win, y, 2, cols - 4, 2, tui_attr(t, TUI_DIM), _(m->p->description));
+		y += widget_wrap(t, win, y, 2, 2, cols - 4, _(m->p->description), tui_attr(t, TUI_DIM), false);
 	y++;
-	ob_put(win, y, 2, cols - 4, tui_attr(t, TUI_NORMAL), _("How do you want to connect?"));
+	widget_text(t, win, y, 2, cols - 4, _("How do you want to connect?"), tui_attr(t, TUI_NORMAL));
 	y += 2;
 	for (int i = 0; i < m->n && y < body - 1; i++) {
 		bool sel = i == m->sel;
@@ -93,14 +93,13 @@ static void method_draw(struct screen *s)
 			wattr_on(win, a, NULL);
 			mvwhline(win, y, 2, ' ', cols - 4);
 			wattr_off(win, a, NULL);
-			ob_put(win, y, 2, 2, a, tui_glyphs(t)->arrow);
+			widget_text(t, win, y, 2, 2, tui_glyphs(t)->arrow, a);
 		}
-		int x = 4 + ob_put(win, y, 4, 24, a | A_BOLD, _(ob_method_badge(m->methods[i])));
+		int x = 4 + widget_text(t, win, y, 4, 24, _(ob_method_badge(m->methods[i])), a | A_BOLD);
 		if (cfg)
-			ob_put(win, y, x + 1, cols - x - 3, sel ? a : tui_attr(t, TUI_WARN),
-			       _("(needs configuration)"));
+			widget_text(t, win, y, x + 1, cols - x - 3, _("(needs configuration)"), sel ? a : tui_attr(t, TUI_WARN));
 		y++;
-		y += ob_wrap(win, y, 6, cols - 8, 2, tui_attr(t, TUI_DIM), explain(m, m->methods[i]));
+		y += widget_wrap(t, win, y, 6, 2, cols - 8, explain(m, m->methods[i]), tui_attr(t, TUI_DIM), false);
 		y++;
 	}
 }
@@ -108,9 +107,9 @@ static void method_draw(struct screen *s)
 static int method_key(struct screen *s, int ch, bool is_char)
 {
 	struct method *m = s->priv;
-	if (ob_is_enter(ch, is_char))
+	if (tui_key_is_enter(ch, is_char))
 		return m->n ? ob_open_method(m->t, m->p, m->methods[m->sel]) : TUI_HANDLED;
-	if (ob_is_esc(ch, is_char))
+	if (is_char && ch == TUI_KEY_ESC)
 		return TUI_HANDLED | TUI_POP;
 	if (!is_char && (ch == KEY_UP || ch == KEY_BTAB) && m->sel > 0) {
 		m->sel--;

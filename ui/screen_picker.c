@@ -18,6 +18,7 @@
 
 #include "i18n.h"
 #include "onboarding.h"
+#include "widgets.h"
 #include "probe.h"
 #include "screens.h"
 #include "session.h"
@@ -247,9 +248,9 @@ static void draw_provider(struct picker *pk, WINDOW *win, int y, size_t shown, b
 		wattr_on(win, base, NULL);
 		mvwhline(win, y, 2, ' ', cols - 4);
 		wattr_off(win, base, NULL);
-		ob_put(win, y, 2, 2, base, tui_glyphs(t)->arrow);
+		widget_text(t, win, y, 2, 2, tui_glyphs(t)->arrow, base);
 	}
-	ob_put(win, y, 4, 30, base, _(p->name));
+	widget_text(t, win, y, 4, 30, _(p->name), base);
 
 	/* Method badges. */
 	unsigned m[4];
@@ -257,7 +258,7 @@ static void draw_provider(struct picker *pk, WINDOW *win, int y, size_t shown, b
 	for (int k = 0; k < nm && x < 58; k++) {
 		attr_t a = selected ? base : ob_method_needs_config(p, m[k]) ? tui_attr(t, TUI_DIM)
 		                                                             : tui_attr(t, TUI_ACCENT);
-		x += ob_put(win, y, x, 58 - x, a, _(ob_method_badge(m[k]))) + 1;
+		x += widget_text(t, win, y, x, 58 - x, _(ob_method_badge(m[k])), a) + 1;
 	}
 
 	/* Connected count, and for a local server whether it runs. */
@@ -289,7 +290,12 @@ static void draw_provider(struct picker *pk, WINDOW *win, int y, size_t shown, b
 		snprintf(note + used, sizeof(note) - used, "%s%s", used ? ", " : "", c);
 		a = selected ? base : tui_attr(t, TUI_OK);
 	}
-	ob_put(win, y, 59, cols - 61, a, note);
+	/* Right-aligned after the badges: "running (3 models), 1 connected"
+	 * fits beside the one badge a local server has. */
+	int room = cols - 2 - (x + 1), w = widget_width(t, note);
+	if (w > room)
+		w = room;
+	widget_text(t, win, y, cols - 2 - w, w, note, a);
 }
 
 static void picker_draw(struct screen *s)
@@ -299,20 +305,18 @@ static void picker_draw(struct screen *s)
 	WINDOW *win = s->win;
 	int cols = getmaxx(win), body = ob_body_rows(win);
 	werase(win);
-	curs_set(0);
 	int y = ob_title(t, win, _("Connect a provider"));
 
 	/* The filter line. */
-	int x = 2 + ob_put(win, y, 2, cols - 4, tui_attr(t, TUI_DIM), _("Filter: "));
+	int x = 2 + widget_text(t, win, y, 2, cols - 4, _("Filter: "), tui_attr(t, TUI_DIM));
 	if (pk->filter[0])
-		ob_put(win, y, x, cols - x - 2, tui_attr(t, TUI_ACCENT), pk->filter);
+		widget_text(t, win, y, x, cols - x - 2, pk->filter, tui_attr(t, TUI_ACCENT));
 	else
-		ob_put(win, y, x, cols - x - 2, tui_attr(t, TUI_DIM),
-		       _("type to filter by name, Enter to connect"));
+		widget_text(t, win, y, x, cols - x - 2, _("type to filter by name, Enter to connect"), tui_attr(t, TUI_DIM));
 	y += 2;
 
 	if (!pk->n_shown) {
-		ob_put(win, y, 4, cols - 6, tui_attr(t, TUI_DIM), _("No provider matches the filter."));
+		widget_text(t, win, y, 4, cols - 6, _("No provider matches the filter."), tui_attr(t, TUI_DIM));
 		return;
 	}
 	struct row *rows = calloc(2 * pk->n_shown + 1, sizeof(*rows));
@@ -332,7 +336,7 @@ static void picker_draw(struct screen *s)
 		pk->top = sel_row - visible + 1;
 	for (size_t r = pk->top; r < n && y < body; r++, y++) {
 		if (rows[r].heading)
-			ob_put(win, y, 2, cols - 4, tui_attr(t, TUI_TITLE), _(group_titles[rows[r].group]));
+			widget_text(t, win, y, 2, cols - 4, _(group_titles[rows[r].group]), tui_attr(t, TUI_TITLE));
 		else
 			draw_provider(pk, win, y, rows[r].shown, rows[r].shown == pk->sel);
 	}
@@ -410,16 +414,16 @@ static int picker_key(struct screen *s, int ch, bool is_char)
 	const int done = TUI_HANDLED | TUI_REDRAW;
 	size_t len = strlen(pk->filter);
 
-	if (ob_is_enter(ch, is_char))
+	if (tui_key_is_enter(ch, is_char))
 		return choose(pk);
-	if (ob_is_esc(ch, is_char)) {
+	if (is_char && ch == TUI_KEY_ESC) {
 		if (!len)
 			return TUI_HANDLED | TUI_POP;
 		pk->filter[0] = '\0';
 		refilter(pk);
 		return done;
 	}
-	if (ob_is_backspace(ch, is_char)) {
+	if (tui_key_is_backspace(ch, is_char)) {
 		if (len) {
 			pk->filter[len - 1] = '\0';
 			refilter(pk);

@@ -15,6 +15,7 @@
 
 #include "i18n.h"
 #include "onboarding.h"
+#include "widgets.h"
 #include "screens.h"
 #include "session.h"
 
@@ -150,19 +151,13 @@ static void welcome_draw(struct screen *s)
 	int cols = getmaxx(win), body = ob_body_rows(win), width = cols - 6;
 	char line[1024];
 	werase(win);
-	curs_set(0);
 	int y = ob_title(t, win, _("Welcome to aiauth"));
+	y += widget_wrap(t, win, y, 3, 4, width, _("aiauth connects your AI-provider accounts (subscriptions, API keys and " "local model servers) and keeps them working. Your tools then get a " "valid key or token from it with 'aiauth token', 'aiauth env' or " "'aiauth exec'."), tui_attr(t, TUI_NORMAL), false);
 	y++;
-	y += ob_wrap(win, y, 3, width, 4, tui_attr(t, TUI_NORMAL),
-	             _("aiauth connects your AI-provider accounts (subscriptions, API keys and "
-	               "local model servers) and keeps them working. Your tools then get a "
-	               "valid key or token from it with 'aiauth token', 'aiauth env' or "
-	               "'aiauth exec'."));
-	y++;
-	ob_put(win, y++, 3, width, tui_attr(t, TUI_TITLE), _("Where your secrets will be kept"));
+	widget_text(t, win, y++, 3, width, _("Where your secrets will be kept"), tui_attr(t, TUI_TITLE));
 	if (!w->store_ok) {
 		snprintf(line, sizeof(line), _("Nowhere yet: %s"), w->error);
-		y += ob_wrap(win, y, 3, width, 3, tui_attr(t, TUI_ERROR), line);
+		y += widget_wrap(t, win, y, 3, 3, width, line, tui_attr(t, TUI_ERROR), false);
 	} else {
 		if (w->backend == SECRET_BACKEND_KEYRING)
 			snprintf(line, sizeof(line),
@@ -173,13 +168,11 @@ static void welcome_draw(struct screen *s)
 			         _("In an encrypted file, %s, sealed with a passphrase you choose when "
 			           "the first secret is saved."),
 			         w->location ? w->location : "");
-		y += ob_wrap(win, y, 3, width, 3, tui_attr(t, TUI_ACCENT), line);
+		y += widget_wrap(t, win, y, 3, 3, width, line, tui_attr(t, TUI_ACCENT), false);
 		if (w->backend == SECRET_BACKEND_FILE && over_ssh())
-			y += ob_wrap(win, y, 3, width, 2, tui_attr(t, TUI_NORMAL),
-			             _("You are connected over SSH and no keyring answers here, so "
-			               "the encrypted file will be used."));
+			y += widget_wrap(t, win, y, 3, 2, width, _("You are connected over SSH and no keyring answers here, so " "the encrypted file will be used."), tui_attr(t, TUI_NORMAL), false);
 		if (w->reason && *w->reason)
-			y += ob_wrap(win, y, 3, width, 3, tui_attr(t, TUI_DIM), w->reason);
+			y += widget_wrap(t, win, y, 3, 3, width, w->reason, tui_attr(t, TUI_DIM), false);
 	}
 	y++;
 	for (int i = 0; i < w->n_buttons && y < body; i++, y++) {
@@ -211,7 +204,7 @@ static int press(struct welcome *w, enum welcome_button b)
 static int welcome_key(struct screen *s, int ch, bool is_char)
 {
 	struct welcome *w = s->priv;
-	if (ob_is_enter(ch, is_char) || (is_char && ch == ' '))
+	if (tui_key_is_enter(ch, is_char) || (is_char && ch == ' '))
 		return press(w, w->buttons[w->focus]);
 	if (is_char && (ch == 'c' || ch == 'C'))
 		return press(w, BTN_CONNECT);
@@ -226,9 +219,6 @@ static int welcome_key(struct screen *s, int ch, bool is_char)
 		w->focus++;
 		return TUI_HANDLED | TUI_REDRAW;
 	}
-	/* Esc has nothing to go back to here. */
-	if (ob_is_esc(ch, is_char))
-		return TUI_HANDLED;
 	return 0;
 }
 
