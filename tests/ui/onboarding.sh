@@ -16,6 +16,7 @@ use_passphrase
 GOOD=sk-Zq7xW3pL9vB2nK5mT8rYc4
 start_models_server OAI --key "$GOOD" --flavor openai || skip_all "cannot start node"
 start_models_server OLL --flavor ollama
+start_models_server HANG --mode hang
 mkdir -p "$XDG_CONFIG_HOME/aiauth"
 printf '{"version":1,"providers":{"openai":{"base_url":"http://127.0.0.1:%s/v1"},"ollama":{"base_url":"http://127.0.0.1:%s"}}}\n' \
 	"$OAI_PORT" "$OLL_PORT" >"$XDG_CONFIG_HOME/aiauth/providers.json"
@@ -109,6 +110,17 @@ like "$SCREEN" 'does not look like a key for OpenAI API' \
 	"a key without the provider's prefix gets the format hint"
 like "$SCREEN" 'with "sk-"' "which names the prefix"
 like "$SCREEN" 'you can still save it' "which warns without blocking"
+
+# A test in flight is stopped by Esc, which leaves the screen open; the
+# custom base URL is what the test goes to.
+tmux_keys Tab Tab
+tmux_type "http://127.0.0.1:$HANG_PORT/v1"
+tmux_keys Tab Enter
+wait_screen 'Testing the key' "test in flight"
+like "$SCREEN" 'Testing the key against OpenAI API' "Test against a server that never answers is in flight"
+tmux_keys Escape
+wait_screen 'Test stopped' "test stopped"
+like "$SCREEN" 'with an API key' "Esc stops the test and stays on key entry"
 tmux_keys Escape
 wait_screen 'Filter:' "cancelled"
 like "$SCREEN" 'Connect a provider' "Esc cancels key entry back to the picker"
