@@ -51,6 +51,16 @@ wait_screen() {
 	shot "$2"
 }
 
+# quit_cleanly WHAT: q quits with status 0, and nothing (a sanitizer's
+# report, a warning) was printed after the screens closed.
+quit_cleanly() {
+	tmux_keys q
+	tmux_wait_exit >/dev/null
+	is "$(tmux_exit_status)" 0 "q ends $1 with status 0"
+	unlike "$(tmux_scrollback)" 'Sanitizer|runtime error|aiauth:' "and nothing is printed after the screens"
+	tmux_stop
+}
+
 tmux_start 80 24 "$AIAUTH" || skip_all "cannot start tmux"
 
 # ---------------------------------------------------------------- welcome
@@ -138,7 +148,7 @@ tmux_keys Enter
 tmux_wait_for 'Accounts|accounts' >/dev/null 2>&1
 shot "done"
 unlike "$SCREEN" 'Add another' "Done leaves the connected screen for the accounts screen"
-tmux_stop
+quit_cleanly "the onboarding session"
 
 is "$leaks" 0 "the key never appears on any of the $shots screens captured"
 
@@ -162,6 +172,6 @@ like "$SCREEN" 'Import from installed CLIs \(found: Codex\)' "the import button 
 tmux_keys Down Enter
 wait_screen "aiauth import" "import"
 like "$SCREEN" "arrives with 'aiauth import'" "and says that import arrives with aiauth import"
-tmux_stop
+quit_cleanly "the import session"
 
 done_testing
