@@ -53,6 +53,10 @@ static void method_close(struct screen *s)
 
 static const char *explain(const struct method *m, unsigned method)
 {
+	/* The status line is one row; the hint says in full how to
+	 * configure the method. */
+	if (ob_method_needs_config(m->p, method) && m->p->oauth.config_hint)
+		return _(m->p->oauth.config_hint);
 	switch (method) {
 	case AUTH_METHOD_API_KEY:
 		return _("Paste an API key from the provider's console.");
@@ -99,7 +103,8 @@ static void method_draw(struct screen *s)
 		if (cfg)
 			widget_text(t, win, y, x + 1, cols - x - 3, _("(needs configuration)"), sel ? a : tui_attr(t, TUI_WARN));
 		y++;
-		y += widget_wrap(t, win, y, 6, 2, cols - 8, explain(m, m->methods[i]), tui_attr(t, TUI_DIM), false);
+		y += widget_wrap(t, win, y, 6, 3, cols - 8, explain(m, m->methods[i]),
+		                 tui_attr(t, TUI_DIM), false);
 		y++;
 	}
 }

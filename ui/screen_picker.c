@@ -49,6 +49,7 @@ struct picker {
 	size_t sel; /* index into shown */
 	size_t top; /* first display row drawn */
 	const struct provider *confirm_local; /* Enter once more adds a silent server */
+	const struct provider *hint_for;      /* its configuration hint is shown */
 };
 
 static const struct tui_key picker_keys[] = {
@@ -118,6 +119,7 @@ static void refilter(struct picker *pk)
 	pk->sel = best < pk->n_shown ? best : 0;
 	pk->top = 0;
 	pk->confirm_local = NULL;
+	pk->hint_for = NULL;
 }
 
 static void count_accounts(struct picker *pk)
@@ -328,6 +330,13 @@ static void picker_draw(struct screen *s)
 			sel_row = r;
 	/* Keep the selection (and its group's heading when it is the first
 	 * of the group) in view. */
+	/* A configuration hint is longer than the status line: it gets the
+	 * bottom rows, in full, until the selection moves. */
+	if (pk->hint_for && pk->hint_for->oauth.config_hint) {
+		widget_wrap(t, win, body - 3, 4, 3, cols - 6, _(pk->hint_for->oauth.config_hint),
+		            tui_attr(t, TUI_WARN), false);
+		body -= 4;
+	}
 	size_t visible = body > y ? (size_t)(body - y) : 1;
 	size_t want_top = sel_row && rows[sel_row - 1].heading ? sel_row - 1 : sel_row;
 	if (want_top < pk->top)
@@ -336,7 +345,8 @@ static void picker_draw(struct screen *s)
 		pk->top = sel_row - visible + 1;
 	for (size_t r = pk->top; r < n && y < body; r++, y++) {
 		if (rows[r].heading)
-			widget_text(t, win, y, 2, cols - 4, _(group_titles[rows[r].group]), tui_attr(t, TUI_TITLE));
+			widget_text(t, win, y, 2, cols - 4, _(group_titles[rows[r].group]),
+			            tui_attr(t, TUI_TITLE));
 		else
 			draw_provider(pk, win, y, rows[r].shown, rows[r].shown == pk->sel);
 	}
@@ -396,14 +406,19 @@ static int choose(struct picker *pk)
 		return TUI_HANDLED | TUI_REDRAW;
 	}
 	tui_status(pk->t, NULL);
-	if (n == 1)
+	if (n == 1) {
+		if (ob_method_needs_config(p, m[0]))
+			pk->hint_for = p;
 		return ob_open_method(pk->t, p, m[0]);
+	}
 	/* Several methods: unless every one of them needs configuration. */
 	bool usable = false;
 	for (int k = 0; k < n; k++)
 		usable = usable || !ob_method_needs_config(p, m[k]);
-	if (!usable)
+	if (!usable) {
+		pk->hint_for = p;
 		return ob_open_method(pk->t, p, m[0]);
+	}
 	tui_push(pk->t, &screen_method, (void *)p);
 	return TUI_HANDLED | TUI_REDRAW;
 }
@@ -459,6 +474,7 @@ static int picker_key(struct screen *s, int ch, bool is_char)
 			return 0;
 		}
 		pk->confirm_local = NULL;
+		pk->hint_for = NULL;
 		return done;
 	}
 	/* Letters, digits and the characters of ids filter; "?" is left to

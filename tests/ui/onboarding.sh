@@ -135,8 +135,17 @@ tmux_keys Escape
 wait_screen 'Filter:' "cancelled"
 like "$SCREEN" 'Connect a provider' "Esc cancels key entry back to the picker"
 
-# ----------------------------------------------------------- a local server
+# ------------------------------------- a sign-in that needs configuration
 tmux_keys Escape
+tmux_type bob
+tmux_keys Enter
+wait_screen 'providers.json' "needs configuration"
+like "$SCREEN" 'Filter: bob' "a provider whose sign-in needs configuration stays in the picker"
+like "$(printf '%s\n' "$SCREEN" | tr -s ' \n' '  ')" 'IBM has not published the details of Bob' \
+	"and shows its configuration hint"
+
+# ----------------------------------------------------------- a local server
+tmux_keys BSpace BSpace BSpace
 tmux_type ollama
 wait_screen 'running \(' "local"
 like "$SCREEN" 'Ollama.*running \(3 models\)' "the local server is marked running with its models"
