@@ -84,6 +84,7 @@ st=$(tmux_exit_status)
 [ -z "$st" ] || [ "$st" = 0 ]
 ok $? "and as tmux saw it, when it did ('$st')"
 is "$(tmux_pane_flag alternate_on)" 0 "the terminal is off the alternate screen"
+unlike "$screen" 'Sanitizer|runtime error' "nothing leaked or misbehaved (sanitizer builds)"
 is "$(tmux_pane_flag keypad_flag)" 0 "and keypad mode is off"
 tmux_stop
 
@@ -98,6 +99,7 @@ tmux_keys C-c
 tmux_wait_for "aiauth exited"
 ok $? "Ctrl-C quits"
 like "$(tmux_screen)" "aiauth exited 130" "with the status of an interrupt"
+unlike "$(tmux_scrollback)" 'Sanitizer|runtime error' "and cleanly (sanitizer builds)"
 is "$(tmux_pane_flag alternate_on)" 0 "the terminal is restored"
 tmux_paste "pasted-after"
 tmux_keys Enter
