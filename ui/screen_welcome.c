@@ -1,6 +1,232 @@
-/* screen_welcome.c - to be written. */
+/* screen_welcome.c - the first screen when no account exists (SPEC §7.1).
+ *
+ * Says in two sentences what aiauth does and where the secrets will be
+ * kept and why: the secret store is opened here through the session (the
+ * keyring probe has a short timeout; the file backend asks nothing until a
+ * secret is written), so the backend named is the one the first secret
+ * will go to.  Offers to connect a provider, to import from installed CLIs
+ * (only when one of their credential files exists), or to quit. */
 #include "config.h"
 
-#include "screens.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-const struct screen_ops screen_welcome = {"welcome", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+#include "i18n.h"
+#include "onboarding.h"
+#include "widgets.h"
+#include "screens.h"
+#include "session.h"
+
+/* Credential files of other tools that `aiauth import` understands. */
+static const struct {
+	const char *path; /* under $HOME */
+	const char *tool; /* untranslated */
+} cli_files[] = {
+	{".claude/.credentials.json", N_("Claude Code")},
+	{".codex/auth.json", N_("Codex")},
+	{".gemini/oauth_creds.json", N_("Gemini CLI")},
+	{".grok/auth.json", N_("Grok CLI")},
+};
+#define N_CLI_FILES (sizeof(cli_files) / sizeof(cli_files[0]))
+
+enum welcome_button { BTN_CONNECT, BTN_IMPORT, BTN_QUIT };
+
+struct welcome {
+	struct tui *t;
+	bool found[N_CLI_FILES];
+	bool any_found;
+	enum welcome_button buttons[3];
+	int n_buttons;
+	int focus;
+
+	/* The secret store, as learnt at open. */
+	bool store_ok;
+	enum secret_backend backend;
+	char *reason;   /* translated sentence from the store */
+	char *location; /* keyring collection or vault path */
+	char *error;    /* why the store cannot be opened */
+};
+
+static const struct tui_key welcome_keys[] = {
+	{"Enter", N_("press the button")},
+	{"c", N_("connect a provider")},
+	{"Up/Down", N_("choose a button")},
+	{NULL, NULL},
+};
+
+static char *dup_or_null(const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		abort();
+	return d;
+}
+
+static void find_cli_files(struct welcome *w)
+{
+	const char *home = getenv("HOME");
+	for (size_t i = 0; home && *home && i < N_CLI_FILES; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", home, cli_files[i].path);
+		w->found[i] = access(path, F_OK) == 0;
+		w->any_found = w->any_found || w->found[i];
+	}
+}
+
+static bool welcome_open(struct screen *s, void *arg)
+{
+	struct welcome *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->t = s->tui;
+	find_cli_files(w);
+	w->buttons[w->n_buttons++] = BTN_CONNECT;
+	if (w->any_found)
+		w->buttons[w->n_buttons++] = BTN_IMPORT;
+	w->buttons[w->n_buttons++] = BTN_QUIT;
+
+	struct secretstore *ss = NULL;
+	struct aiauth_error *err = NULL;
+	if (session_secrets(tui_session(s->tui), &ss, &err) == AIAUTH_OK) {
+		w->store_ok = true;
+		w->backend = secretstore_backend(ss);
+		w->reason = dup_or_null(secretstore_reason(ss));
+		w->location = dup_or_null(secretstore_location(ss));
+	} else {
+		w->error = dup_or_null(err ? err->message : _("the secret store cannot be opened"));
+	}
+	error_clear(&err);
+	s->priv = w;
+	return true;
+}
+
+static void welcome_close(struct screen *s)
+{
+	struct welcome *w = s->priv;
+	if (!w)
+		return;
+	free(w->reason);
+	free(w->location);
+	free(w->error);
+	free(w);
+	s->priv = NULL;
+}
+
+static bool over_ssh(void)
+{
+	return getenv("SSH_CONNECTION") || getenv("SSH_TTY") || getenv("SSH_CLIENT");
+}
+
+static void button_label(const struct welcome *w, enum welcome_button b, char *buf, size_t n)
+{
+	switch (b) {
+	case BTN_CONNECT:
+		snprintf(buf, n, "%s", _("Connect a provider"));
+		return;
+	case BTN_QUIT:
+		snprintf(buf, n, "%s", _("Quit"));
+		return;
+	case BTN_IMPORT: {
+		char found[256] = "";
+		for (size_t i = 0; i < N_CLI_FILES; i++) {
+			if (!w->found[i])
+				continue;
+			size_t used = strlen(found);
+			snprintf(found + used, sizeof(found) - used, "%s%s", used ? ", " : "",
+			         _(cli_files[i].tool));
+		}
+		snprintf(buf, n, _("Import from installed CLIs (found: %s)"), found);
+		return;
+	}
+	}
+}
+
+static void welcome_draw(struct screen *s)
+{
+	struct welcome *w = s->priv;
+	struct tui *t = s->tui;
+	WINDOW *win = s->win;
+	int cols = getmaxx(win), body = ob_body_rows(win), width = cols - 6;
+	char line[1024];
+	werase(win);
+	int y = ob_title(t, win, _("Welcome to aiauth"));
+	y += widget_wrap(t, win, y, 3, 4, width, _("aiauth connects your AI-provider accounts (subscriptions, API keys and " "local model servers) and keeps them working. Your tools then get a " "valid key or token from it with 'aiauth token', 'aiauth env' or " "'aiauth exec'."), tui_attr(t, TUI_NORMAL), false);
+	y++;
+	widget_text(t, win, y++, 3, width, _("Where your secrets will be kept"), tui_attr(t, TUI_TITLE));
+	if (!w->store_ok) {
+		snprintf(line, sizeof(line), _("Nowhere yet: %s"), w->error);
+		y += widget_wrap(t, win, y, 3, 3, width, line, tui_attr(t, TUI_ERROR), false);
+	} else {
+		if (w->backend == SECRET_BACKEND_KEYRING)
+			snprintf(line, sizeof(line),
+			         _("In your desktop keyring (%s), through the Secret Service."),
+			         w->location ? w->location : "");
+		else
+			snprintf(line, sizeof(line),
+			         _("In an encrypted file, %s, sealed with a passphrase you choose when "
+			           "the first secret is saved."),
+			         w->location ? w->location : "");
+		y += widget_wrap(t, win, y, 3, 3, width, line, tui_attr(t, TUI_ACCENT), false);
+		if (w->backend == SECRET_BACKEND_FILE && over_ssh())
+			y += widget_wrap(t, win, y, 3, 2, width, _("You are connected over SSH and no keyring answers here, so " "the encrypted file will be used."), tui_attr(t, TUI_NORMAL), false);
+		if (w->reason && *w->reason)
+			y += widget_wrap(t, win, y, 3, 3, width, w->reason, tui_attr(t, TUI_DIM), false);
+	}
+	y++;
+	for (int i = 0; i < w->n_buttons && y < body; i++, y++) {
+		char label[512];
+		button_label(w, w->buttons[i], label, sizeof(label));
+		const char *one[] = {label};
+		ob_buttons(t, win, y, 3, one, 1, i == w->focus ? 0 : -1);
+	}
+}
+
+static int press(struct welcome *w, enum welcome_button b)
+{
+	switch (b) {
+	case BTN_CONNECT:
+		tui_status(w->t, NULL);
+		tui_push(w->t, &screen_picker, NULL);
+		return TUI_HANDLED | TUI_REDRAW;
+	case BTN_IMPORT:
+		tui_status(w->t, "%s",
+		           _("Importing from installed CLIs arrives with 'aiauth import'; connect a "
+		             "provider here meanwhile."));
+		return TUI_HANDLED | TUI_REDRAW;
+	case BTN_QUIT:
+		return TUI_HANDLED | TUI_QUIT;
+	}
+	return 0;
+}
+
+static int welcome_key(struct screen *s, int ch, bool is_char)
+{
+	struct welcome *w = s->priv;
+	if (tui_key_is_enter(ch, is_char) || (is_char && ch == ' '))
+		return press(w, w->buttons[w->focus]);
+	if (is_char && (ch == 'c' || ch == 'C'))
+		return press(w, BTN_CONNECT);
+	if (is_char && (ch == 'i' || ch == 'I') && w->any_found)
+		return press(w, BTN_IMPORT);
+	if ((!is_char && (ch == KEY_UP || ch == KEY_BTAB)) && w->focus > 0) {
+		w->focus--;
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	if (((!is_char && ch == KEY_DOWN) || (is_char && ch == '\t')) &&
+	    w->focus + 1 < w->n_buttons) {
+		w->focus++;
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	return 0;
+}
+
+const struct screen_ops screen_welcome = {
+	.name = "welcome",
+	.open = welcome_open,
+	.draw = welcome_draw,
+	.key = welcome_key,
+	.close = welcome_close,
+	.keys = welcome_keys,
+};
