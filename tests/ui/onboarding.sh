@@ -55,13 +55,18 @@ wait_screen() {
 # report, a warning) was printed after the screens closed.
 quit_cleanly() {
 	tmux_keys q
-	tmux_wait_exit >/dev/null
-	is "$(tmux_exit_status)" 0 "q ends $1 with status 0"
+	tmux_wait_for "aiauth exited" >/dev/null
+	like "$(tmux_scrollback)" "aiauth exited 0" "q ends $1 with status 0"
 	unlike "$(tmux_scrollback)" 'Sanitizer|runtime error|aiauth:' "and nothing is printed after the screens"
 	tmux_stop
 }
 
-tmux_start 80 24 "$AIAUTH" || skip_all "cannot start tmux"
+# A wrapper shell reports the exit status on the screen: tmux does not
+# always record a pane's status.
+start_aiauth() {
+	tmux_start 80 24 sh -c '"$1"; echo "aiauth exited $?"; exec sleep 60' sh "$AIAUTH"
+}
+start_aiauth || skip_all "cannot start tmux"
 
 # ---------------------------------------------------------------- welcome
 wait_screen 'Welcome to aiauth' "start"
@@ -175,7 +180,7 @@ is "$OUT" "$GOOD" "aiauth token openai gives the key that was pasted"
 mkdir -p "$HOME/.codex"
 printf '{}\n' >"$HOME/.codex/auth.json"
 rm -f "$XDG_CONFIG_HOME/aiauth/accounts.json"
-tmux_start 80 24 "$AIAUTH"
+start_aiauth
 wait_screen 'Welcome to aiauth' "welcome again"
 like "$SCREEN" 'Import from installed CLIs \(found: Codex\)' "the import button shows what was found"
 tmux_keys Down Enter
