@@ -29,7 +29,7 @@
 #   tmux_stop                 kill the server (registered with at_exit)
 #
 # The pane's environment: HOME and the XDG_* directories of common.sh,
-# LANG and LC_ALL = $TMUX_LANG (default C.UTF-8), TERM=xterm-256color,
+# LANG and LC_ALL = $TMUX_LANG (default C.UTF-8), TERM=tmux-256color (what tmux is; keys such as Home arrive as its terminfo says),
 # NCURSES_NO_UTF8_ACS=1, and DBUS_SESSION_BUS_ADDRESS,
 # AIAUTH_PASSPHRASE_FILE and NO_COLOR when they are set.
 
@@ -69,7 +69,7 @@ tmux_start() { # tmux_start COLS ROWS CMD [ARG...]
 	set -- -e "HOME=$HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
 		-e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_STATE_HOME=$XDG_STATE_HOME" \
 		-e "XDG_CACHE_HOME=$XDG_CACHE_HOME" -e "LANG=$_lang" -e "LC_ALL=$_lang" \
-		-e "TERM=xterm-256color" -e "NCURSES_NO_UTF8_ACS=1"
+		-e "TERM=tmux-256color" -e "NCURSES_NO_UTF8_ACS=1"
 	[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && set -- "$@" -e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS"
 	[ -n "${AIAUTH_PASSPHRASE_FILE:-}" ] && set -- "$@" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE"
 	[ -n "${NO_COLOR:-}" ] && set -- "$@" -e "NO_COLOR=$NO_COLOR"
