@@ -12,15 +12,16 @@
 #include "registry.h"
 #include "secret.h"
 #include "secretstore.h"
+#include "session.h"
 #include "store.h"
 
-/* Global options and what was opened lazily for the command. */
+/* What every command shares: the options only the command line has, and
+ * the session (session.h) that opens the registry, the secret store and
+ * the loop on first use and knows the rules that span modules.  main()
+ * makes the session with cli_passphrase as its passphrase callback. */
 struct cli {
-	enum secret_backend forced_backend; /* --store */
-	const char *passphrase_file;        /* --passphrase-file or AIAUTH_PASSPHRASE_FILE */
-	struct registry *registry;
-	struct secretstore *secrets;
-	struct loop *loop;
+	const char *passphrase_file; /* --passphrase-file or AIAUTH_PASSPHRASE_FILE */
+	struct session *session;
 };
 
 /* One-line error on stderr, then the exit status for it.  Frees *err. */
@@ -30,27 +31,14 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "aiauth: warning: ..." on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The registry (loaded on first use). */
-enum aiauth_status cli_registry(struct cli *cli, struct registry **out,
-                                struct aiauth_error **err);
-/* A provider by id, with a helpful error for unknown ids. */
-enum aiauth_status cli_provider(struct cli *cli, const char *id, const struct provider **out,
-                                struct aiauth_error **err);
-/* The secret store: --store, else the backend recorded in the account store,
- * else the automatic choice. */
-enum aiauth_status cli_secrets(struct cli *cli, struct secretstore **out,
-                               struct aiauth_error **err);
-/* The same, for a given backend and reason (store migrate). */
-enum aiauth_status cli_secrets_open(struct cli *cli, enum secret_backend backend,
-                                    const char *reason, struct secretstore **out,
-                                    struct aiauth_error **err);
+/* The vault passphrase (the session's get_passphrase; ctx is the struct
+ * cli): the --passphrase-file, else a masked prompt on the terminal, twice
+ * when the vault is being created. */
+enum aiauth_status cli_passphrase(void *ctx, bool creating, struct secret **out,
+                                  struct aiauth_error **err);
+/* Free the session (and with it the secret store, registry and loop);
+ * before exec and at the end of main(). */
 void cli_close(struct cli *cli);
-/* The event loop of the command (made on first use). */
-enum aiauth_status cli_loop(struct cli *cli, struct loop **out, struct aiauth_error **err);
-
-/* Record the backend that holds the secrets, when none is recorded yet. */
-enum aiauth_status cli_record_backend(enum secret_backend backend, bool overwrite,
-                                      struct aiauth_error **err);
 
 /* prompt.c: reading what a person types or pipes in. */
 bool prompt_stdin_is_tty(void);
@@ -64,15 +52,6 @@ enum aiauth_status prompt_read_stdin(size_t max, struct secret **out, struct aia
 /* One line of standard input (without the newline), at most `max` bytes. */
 enum aiauth_status prompt_read_stdin_line(size_t max, struct secret **out,
                                           struct aiauth_error **err);
-
-/* Resolve the credential of `provider` (account name optional), reading the
- * secret.  *account is a copy the caller frees with account_free();
- * *cred is NULL for keyless accounts. */
-struct account;
-struct credential;
-enum aiauth_status cli_resolve(struct cli *cli, const char *provider, const char *account_name,
-                               struct account **account, struct credential **cred,
-                               struct aiauth_error **err);
 
 /* Commands: argc/argv start at the command name. */
 int cmd_list(struct cli *cli, int argc, char **argv);
@@ -105,14 +84,6 @@ struct cli_opt {
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos,
               int max_pos, int *n_pos, int *rest);
 
-/* Add an account made from `tmpl` and store its secret blob (NULL for a
- * keyless account); if the secret cannot be stored the account is taken
- * back.  *label receives the label the store gave it (caller frees),
- * *active (optional) whether it became the provider's active account. */
-enum aiauth_status cli_add_account(struct cli *cli, const struct provider *p,
-                                   const struct account *tmpl, const struct secret *blob,
-                                   char **label, bool *active, struct aiauth_error **err);
-
 /* ---------------------------------------------------------------- login */
 struct loop;
 struct oauth_endpoints;
@@ -122,12 +93,10 @@ struct login_options {
 	bool no_wait;      /* --no-wait: save a pending browser flow and exit */
 };
 
-/* After a successful sign-in: learn the email (id_token claims, else the
- * userinfo endpoint), add the OAuth account (label defaults to the email),
- * store the credential (taken, freed here) and record the backend.  Prints
- * "Signed in to P as EMAIL (label "L")." on success. */
-enum aiauth_status cli_save_oauth_account(struct cli *cli, struct loop *loop,
-                                          const struct provider *p,
+/* After a successful sign-in: session_save_oauth() (the credential is
+ * taken, freed there), then print "Signed in to P as EMAIL (account "L")."
+ * or what else happened. */
+enum aiauth_status cli_save_oauth_account(struct cli *cli, const struct provider *p,
                                           const struct oauth_endpoints *ep, const char *method,
                                           struct credential *cred,
                                           const struct login_options *opts,

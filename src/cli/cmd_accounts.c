@@ -91,7 +91,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct aiauth_error *err = NULL;
 	const struct provider *only = NULL;
-	if (npos == 1 && cli_provider(cli, pos[0], &only, &err) != AIAUTH_OK)
+	if (npos == 1 && session_provider(cli->session, pos[0], &only, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	struct store *store = NULL;
 	if (store_load(NULL, &store, &err) != AIAUTH_OK)
@@ -122,7 +122,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	}
 
 	struct registry *reg = NULL;
-	if (cli_registry(cli, &reg, &err) != AIAUTH_OK) {
+	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK) {
 		store_free(store);
 		return cli_fail(&err);
 	}
@@ -174,7 +174,7 @@ int cmd_providers(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct aiauth_error *err = NULL;
 	struct registry *reg;
-	if (cli_registry(cli, &reg, &err) != AIAUTH_OK)
+	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	static const enum auth_method all[] = {AUTH_METHOD_API_KEY, AUTH_METHOD_BROWSER,
 	                                       AUTH_METHOD_DEVICE, AUTH_METHOD_NONE};
@@ -243,7 +243,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	paths_config_dir(&config_dir, NULL);
 	paths_data_dir(&data_dir, NULL);
 	struct secretstore *ss = NULL;
-	enum aiauth_status sst = cli_secrets(cli, &ss, &serr);
+	enum aiauth_status sst = session_secrets(cli->session, &ss, &serr);
 	size_t needs = 0;
 	for (size_t i = 0; i < store->n_accounts; i++)
 		if (store->accounts[i].status == ACCOUNT_STATUS_NEEDS_SIGNIN)
@@ -311,49 +311,6 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ add */
 
-struct add_ctx {
-	const struct account *tmpl;
-	char *id;    /* of the account added */
-	char *label; /* as the store made it */
-	bool first;
-};
-
-static enum aiauth_status add_cb(struct store *store, void *ctx, struct aiauth_error **err)
-{
-	struct add_ctx *ac = ctx;
-	struct account *added = NULL;
-	enum aiauth_status st = store_add(store, ac->tmpl, &added, err);
-	if (st != AIAUTH_OK)
-		return st;
-	ac->id = strdup(added->id);
-	ac->label = strdup(added->label);
-	const char *active = store_active_id(store, added->provider);
-	ac->first = active && strcmp(active, added->id) == 0;
-	return ac->id && ac->label ? AIAUTH_OK
-	                           : error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-}
-
-struct mark_ctx {
-	const char *id;
-	bool has_secret;
-};
-
-static enum aiauth_status mark_secret_cb(struct store *store, void *ctx, struct aiauth_error **err)
-{
-	struct mark_ctx *mc = ctx;
-	struct account *a = store_find_id(store, mc->id);
-	if (a && a->has_secret != mc->has_secret) {
-		a->has_secret = mc->has_secret;
-		store->dirty = true;
-	}
-	return AIAUTH_OK;
-}
-
-static enum aiauth_status remove_cb(struct store *store, void *ctx, struct aiauth_error **err)
-{
-	return store_remove(store, ctx, err);
-}
-
 /* Read the provider's credential fields: a hidden prompt per field on a
  * terminal, else standard input (all of it for one field, a line per
  * field otherwise). */
@@ -404,42 +361,6 @@ static enum aiauth_status read_fields(const struct provider *p, bool token,
 	return AIAUTH_OK;
 }
 
-enum aiauth_status cli_add_account(struct cli *cli, const struct provider *p,
-                                   const struct account *tmpl, const struct secret *blob,
-                                   char **label, bool *active, struct aiauth_error **err)
-{
-	struct secretstore *ss = NULL;
-	enum aiauth_status st;
-	/* The store is opened (and a passphrase asked) before anything is
-	 * written, so a missing backend leaves no trace. */
-	if (blob && (st = cli_secrets(cli, &ss, err)) != AIAUTH_OK)
-		return st;
-	struct add_ctx ac = {tmpl, NULL, NULL, false};
-	if ((st = store_update(NULL, add_cb, &ac, err)) != AIAUTH_OK)
-		goto out;
-	if (ss) {
-		struct secret_meta meta = {p->id, _(p->name), ac.label, account_kind_name(tmpl->kind)};
-		if ((st = secretstore_put(ss, ac.id, &meta, blob, err)) != AIAUTH_OK) {
-			/* No account without its secret: take the half-made one back. */
-			store_update(NULL, remove_cb, ac.id, NULL);
-			goto out;
-		}
-		struct mark_ctx mc = {ac.id, true};
-		if ((st = store_update(NULL, mark_secret_cb, &mc, err)) != AIAUTH_OK)
-			goto out;
-		if ((st = cli_record_backend(secretstore_backend(ss), false, err)) != AIAUTH_OK)
-			goto out;
-	}
-	*label = ac.label;
-	ac.label = NULL;
-	if (active)
-		*active = ac.first;
-out:
-	free(ac.id);
-	free(ac.label);
-	return st;
-}
-
 int cmd_add(struct cli *cli, int argc, char **argv)
 {
 	const char *label = NULL, *base_url = NULL, *api_version = NULL, *region = NULL;
@@ -459,7 +380,7 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("%s", _("add needs a provider (see 'aiauth providers')"));
 	struct aiauth_error *err = NULL;
 	const struct provider *p;
-	if (cli_provider(cli, pos[0], &p, &err) != AIAUTH_OK)
+	if (session_provider(cli->session, pos[0], &p, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 
 	struct account tmpl = {.provider = p->id};
@@ -509,7 +430,7 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		if ((st = credential_to_blob(cred, &blob, &err)) != AIAUTH_OK)
 			goto out;
 	}
-	if ((st = cli_add_account(cli, p, &tmpl, blob, &shown, &first, &err)) != AIAUTH_OK)
+	if ((st = session_add_account(cli->session, p, &tmpl, blob, &shown, &first, &err)) != AIAUTH_OK)
 		goto out;
 	printf(_("Added %s account \"%s\"%s.\n"), _(p->name), shown, first ? _(" (active)") : "");
 out:
@@ -593,7 +514,7 @@ static int parse_target(struct cli *cli, int npos, const char **pos, int need_ex
 		t->name = pos[0];
 	} else if (n == 2) {
 		const struct provider *p;
-		if (cli_provider(cli, pos[0], &p, &err) != AIAUTH_OK)
+		if (session_provider(cli->session, pos[0], &p, &err) != AIAUTH_OK)
 			return cli_fail(&err);
 		t->provider = p->id;
 		t->name = pos[1];
@@ -641,7 +562,7 @@ int cmd_remove(struct cli *cli, int argc, char **argv)
 	 * stays, so nothing is left behind that aiauth no longer knows about. */
 	if (has_secret) {
 		struct secretstore *ss;
-		if (cli_secrets(cli, &ss, &err) != AIAUTH_OK ||
+		if (session_secrets(cli->session, &ss, &err) != AIAUTH_OK ||
 		    secretstore_delete(ss, oc.id, &err) != AIAUTH_OK) {
 			account_op_clear(&oc);
 			return cli_fail(&err);
@@ -694,7 +615,7 @@ int cmd_use(struct cli *cli, int argc, char **argv)
 		                               "PROVIDER --none"));
 	struct aiauth_error *err = NULL;
 	const struct provider *p;
-	if (cli_provider(cli, pos[0], &p, &err) != AIAUTH_OK)
+	if (session_provider(cli->session, pos[0], &p, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	struct account_op_ctx oc = {.op = none ? 3 : 2, .t = {p->id, none ? NULL : pos[1]}};
 	if (store_update(NULL, account_op_cb, &oc, &err) != AIAUTH_OK) {

@@ -49,7 +49,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("%s", _("choose one of --device, --browser and --paste"));
 	struct aiauth_error *err = NULL;
 	const struct provider *p;
-	if (cli_provider(cli, pos[0], &p, &err) != AIAUTH_OK)
+	if (session_provider(cli->session, pos[0], &p, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	bool can_device = p->methods & AUTH_METHOD_DEVICE;
 	bool can_browser = p->methods & AUTH_METHOD_BROWSER;
@@ -84,118 +84,28 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------- saving */
 
-struct relogin_ctx {
-	const char *provider;
-	const char *email;
-	const char *label;
-	int64_t expires_at;
-	char *id;     /* the account signed in again, if any */
-	char *shown;  /* its label */
-};
-
-/* Signing in again to an account we know (same provider and email) renews
- * it instead of making a second one. */
-static enum aiauth_status relogin_find_cb(struct store *store, void *ctx,
-                                          struct aiauth_error **err)
-{
-	struct relogin_ctx *rc = ctx;
-	for (size_t i = 0; i < store->n_accounts; i++) {
-		struct account *a = &store->accounts[i];
-		if (a->kind != ACCOUNT_OAUTH || strcmp(a->provider, rc->provider) != 0 || !a->email ||
-		    strcmp(a->email, rc->email) != 0)
-			continue;
-		if (rc->label && strcmp(rc->label, a->label) != 0)
-			continue;
-		rc->id = strdup(a->id);
-		rc->shown = strdup(a->label);
-		if (!rc->id || !rc->shown)
-			return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-		return AIAUTH_OK;
-	}
-	return AIAUTH_OK;
-}
-
-static enum aiauth_status relogin_mark_cb(struct store *store, void *ctx,
-                                          struct aiauth_error **err)
-{
-	struct relogin_ctx *rc = ctx;
-	struct account *a = store_find_id(store, rc->id);
-	if (!a)
-		return error_set(err, AIAUTH_NOT_FOUND, "%s",
-		                 _("the account was removed while signing in; sign in again"));
-	a->status = ACCOUNT_STATUS_OK;
-	a->expires_at = rc->expires_at;
-	a->has_secret = true;
-	free(a->last_refresh_outcome);
-	a->last_refresh_outcome = NULL;
-	store->dirty = true;
-	return AIAUTH_OK;
-}
-
-static int64_t cred_expires_at(const struct credential *cred)
-{
-	const struct secret *s = credential_get(cred, "expires_at");
-	return s ? strtoll((const char *)s->buf, NULL, 10) : 0;
-}
-
-enum aiauth_status cli_save_oauth_account(struct cli *cli, struct loop *loop,
-                                          const struct provider *p,
+enum aiauth_status cli_save_oauth_account(struct cli *cli, const struct provider *p,
                                           const struct oauth_endpoints *ep, const char *method,
                                           struct credential *cred,
                                           const struct login_options *opts,
                                           struct aiauth_error **err)
 {
-	enum aiauth_status st;
-	struct secret *blob = NULL;
-	char *email = NULL, *shown = NULL;
-	struct relogin_ctx rc = {0};
-	const struct secret *id_token = credential_get(cred, "id_token");
-	email = oauth_id_token_email(id_token ? (const char *)id_token->buf : NULL);
-	if (!email && ep && ep->userinfo)
-		email = oauth_userinfo_email(loop, ep->userinfo, credential_get(cred, "access_token"));
-	if ((st = credential_to_blob(cred, &blob, err)) != AIAUTH_OK)
-		goto out;
-	if (email) {
-		rc = (struct relogin_ctx){p->id, email, opts ? opts->label : NULL,
-		                          cred_expires_at(cred), NULL, NULL};
-		if ((st = store_update(NULL, relogin_find_cb, &rc, err)) != AIAUTH_OK)
-			goto out;
-	}
-	if (rc.id) {
-		struct secretstore *ss;
-		struct secret_meta meta = {p->id, _(p->name), rc.shown, "oauth"};
-		if ((st = cli_secrets(cli, &ss, err)) != AIAUTH_OK ||
-		    (st = secretstore_put(ss, rc.id, &meta, blob, err)) != AIAUTH_OK ||
-		    (st = store_update(NULL, relogin_mark_cb, &rc, err)) != AIAUTH_OK)
-			goto out;
-		printf(_("Signed in to %s again as %s (account \"%s\").\n"), _(p->name), email, rc.shown);
-		goto out;
-	}
-	struct account tmpl = {
-	    .provider = p->id,
-	    .kind = ACCOUNT_OAUTH,
-	    .method = (char *)method,
-	    .email = email,
-	    .label = opts ? (char *)opts->label : NULL,
-	    .expires_at = cred_expires_at(cred),
-	};
-	bool first = false;
-	if ((st = cli_add_account(cli, p, &tmpl, blob, &shown, &first, err)) != AIAUTH_OK)
-		goto out;
-	if (email)
-		printf(_("Signed in to %s as %s (account \"%s\"%s).\n"), _(p->name), email, shown,
-		       first ? _(", active") : "");
+	struct session_saved saved = {0};
+	enum aiauth_status st = session_save_oauth(cli->session, p, ep, method, cred,
+	                                           opts ? opts->label : NULL, &saved, err);
+	if (st != AIAUTH_OK)
+		return st;
+	if (saved.renewed)
+		printf(_("Signed in to %s again as %s (account \"%s\").\n"), _(p->name), saved.email,
+		       saved.label);
+	else if (saved.email)
+		printf(_("Signed in to %s as %s (account \"%s\"%s).\n"), _(p->name), saved.email,
+		       saved.label, saved.active ? _(", active") : "");
 	else
-		printf(_("Signed in to %s (account \"%s\"%s).\n"), _(p->name), shown,
-		       first ? _(", active") : "");
-out:
-	free(rc.id);
-	free(rc.shown);
-	free(email);
-	free(shown);
-	secret_free(blob);
-	credential_free(cred);
-	return st;
+		printf(_("Signed in to %s (account \"%s\"%s).\n"), _(p->name), saved.label,
+		       saved.active ? _(", active") : "");
+	session_saved_clear(&saved);
+	return AIAUTH_OK;
 }
 
 /* ------------------------------------------------------------ refresh */
@@ -207,8 +117,8 @@ static enum aiauth_status lifecycle_env_of(struct cli *cli, struct lifecycle_env
 	struct secretstore *ss;
 	struct loop *loop;
 	enum aiauth_status st;
-	if ((st = cli_registry(cli, &reg, err)) != AIAUTH_OK ||
-	    (st = cli_secrets(cli, &ss, err)) != AIAUTH_OK || (st = cli_loop(cli, &loop, err)) != AIAUTH_OK)
+	if ((st = session_registry(cli->session, &reg, err)) != AIAUTH_OK ||
+	    (st = session_secrets(cli->session, &ss, err)) != AIAUTH_OK || (st = session_loop(cli->session, &loop, err)) != AIAUTH_OK)
 		return st;
 	*env = (struct lifecycle_env){loop, reg, ss, NULL};
 	return AIAUTH_OK;
@@ -246,7 +156,7 @@ int cmd_refresh(struct cli *cli, int argc, char **argv)
 	char **ids = NULL;
 	size_t n = 0;
 	struct lifecycle_outcome *out = NULL;
-	if (cli_registry(cli, &reg, &err) != AIAUTH_OK || store_load(NULL, &store, &err) != AIAUTH_OK)
+	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK || store_load(NULL, &store, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	/* Providers mean all their OAuth accounts; anything else names one;
 	 * --all means every OAuth account. */

@@ -17,7 +17,7 @@ static int resolve_target(struct cli *cli, const char *what, const char *account
 {
 	struct aiauth_error *err = NULL;
 	struct registry *reg;
-	if (cli_registry(cli, &reg, &err) != AIAUTH_OK)
+	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	*p = registry_find(reg, what);
 	if (!*p) {
@@ -44,13 +44,13 @@ static int resolve_target(struct cli *cli, const char *what, const char *account
 			return rc;
 		}
 		int rc = 0;
-		if (cli_resolve(cli, prov, id, a, cred, &err) != AIAUTH_OK)
+		if (session_resolve(cli->session, prov, id, a, cred, &err) != AIAUTH_OK)
 			rc = cli_fail(&err);
 		free(id);
 		free(prov);
 		return rc;
 	}
-	if (cli_resolve(cli, (*p)->id, account, a, cred, &err) != AIAUTH_OK)
+	if (session_resolve(cli->session, (*p)->id, account, a, cred, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	return 0;
 }
@@ -229,7 +229,7 @@ int cmd_detect(struct cli *cli, int argc, char **argv)
 	}
 	struct aiauth_error *err = NULL;
 	struct registry *reg;
-	if (cli_registry(cli, &reg, &err) != AIAUTH_OK) {
+	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK) {
 		free(port_args);
 		return cli_fail(&err);
 	}

@@ -135,8 +135,8 @@ int cmd_token(struct cli *cli, int argc, char **argv)
 	struct account *a = NULL;
 	struct credential *cred = NULL;
 	const struct provider *p;
-	if (cli_provider(cli, pos[0], &p, &err) != AIAUTH_OK ||
-	    cli_resolve(cli, p->id, account, &a, &cred, &err) != AIAUTH_OK)
+	if (session_provider(cli->session, pos[0], &p, &err) != AIAUTH_OK ||
+	    session_resolve(cli->session, p->id, account, &a, &cred, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	const struct secret *v = primary_secret(p, a, cred, &err);
 	if (v) {
@@ -187,8 +187,8 @@ static int resolve_all(struct cli *cli, const char **names, int n, const char *a
 	struct aiauth_error *err = NULL;
 	for (int i = 0; i < n; i++) {
 		const struct provider *p;
-		if (cli_provider(cli, names[i], &p, &err) != AIAUTH_OK ||
-		    cli_resolve(cli, p->id, account, &r[i].account, &r[i].cred, &err) != AIAUTH_OK ||
+		if (session_provider(cli->session, names[i], &p, &err) != AIAUTH_OK ||
+		    session_resolve(cli->session, p->id, account, &r[i].account, &r[i].cred, &err) != AIAUTH_OK ||
 		    collect_vars(p, r[i].account, r[i].cred, vars, &err) != AIAUTH_OK) {
 			resolved_free(r, (size_t)n);
 			return cli_fail(&err);

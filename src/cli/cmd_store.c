@@ -41,23 +41,23 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 	if (from == SECRET_BACKEND_AUTO) {
 		/* Nothing recorded: secrets (if any) are where the automatic choice
 		 * puts them. */
-		if ((st = cli_secrets_open(cli, SECRET_BACKEND_AUTO, NULL, &src, &err)) != AIAUTH_OK)
+		if ((st = session_secrets_open(cli->session, SECRET_BACKEND_AUTO, NULL, &src, &err)) != AIAUTH_OK)
 			goto out;
 		from = secretstore_backend(src);
-	} else if ((st = cli_secrets_open(cli, from, _("your secrets are kept there"), &src,
+	} else if ((st = session_secrets_open(cli->session, from, _("your secrets are kept there"), &src,
 	                                  &err)) != AIAUTH_OK) {
 		goto out;
 	}
 	if (from == dest) {
-		if ((st = cli_record_backend(dest, true, &err)) != AIAUTH_OK)
+		if ((st = session_record_backend(dest, true, &err)) != AIAUTH_OK)
 			goto out;
 		printf(_("Secrets are already kept in the %s store.\n"), secret_backend_name(dest));
 		goto out;
 	}
-	if ((st = cli_secrets_open(cli, dest, _("chosen with store migrate"), &dst, &err)) !=
+	if ((st = session_secrets_open(cli->session, dest, _("chosen with store migrate"), &dst, &err)) !=
 	    AIAUTH_OK)
 		goto out;
-	if ((st = cli_registry(cli, &reg, &err)) != AIAUTH_OK)
+	if ((st = session_registry(cli->session, &reg, &err)) != AIAUTH_OK)
 		goto out;
 	for (size_t i = 0; i < store->n_accounts; i++) {
 		const struct account *a = &store->accounts[i];
@@ -90,7 +90,7 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 			goto out;
 		moved++;
 	}
-	if ((st = cli_record_backend(dest, true, &err)) != AIAUTH_OK)
+	if ((st = session_record_backend(dest, true, &err)) != AIAUTH_OK)
 		goto out;
 	for (size_t i = 0; i < store->n_accounts; i++) {
 		if (store->accounts[i].kind == ACCOUNT_NONE)

@@ -136,7 +136,7 @@ static enum aiauth_status exchange_and_save(struct cli *cli, struct loop *loop,
 	struct credential *cred = f.tok.cred;
 	f.tok.cred = NULL;
 	oauth_token_result_clear(&f.tok);
-	return cli_save_oauth_account(cli, loop, p, ep, "browser", cred, opts, err);
+	return cli_save_oauth_account(cli, p, ep, "browser", cred, opts, err);
 }
 
 /* Read what the person pastes: hidden on a terminal, a line otherwise. */
@@ -212,7 +212,7 @@ static int save_pending(struct cli *cli, const struct provider *p,
 {
 	struct aiauth_error *err = NULL;
 	struct secretstore *ss = NULL;
-	enum aiauth_status st = cli_secrets(cli, &ss, &err);
+	enum aiauth_status st = session_secrets(cli->session, &ss, &err);
 	if (st != AIAUTH_OK)
 		return cli_fail(&err);
 	char *old = NULL;
@@ -257,7 +257,7 @@ int login_browser(struct cli *cli, const struct provider *p, const struct login_
 	if (opts->no_wait && !paste)
 		return cli_usage_error("%s", _("--no-wait works with a pasted code only: add --paste"));
 
-	if ((st = cli_loop(cli, &loop, &err)) != AIAUTH_OK ||
+	if ((st = session_loop(cli->session, &loop, &err)) != AIAUTH_OK ||
 	    (st = oauth_endpoints_resolve(loop, p, &ep, &err)) != AIAUTH_OK ||
 	    (st = oauth_pkce_new(&pk, &err)) != AIAUTH_OK)
 		goto fail;
@@ -364,7 +364,7 @@ int login_finish(struct cli *cli, const char *code_or_url)
 	bool retryable = false;
 	int rc = 0;
 
-	if ((st = cli_secrets(cli, &ss, &err)) != AIAUTH_OK)
+	if ((st = session_secrets(cli->session, &ss, &err)) != AIAUTH_OK)
 		goto fail;
 	st = oauth_pkce_pending_load(ss, NULL, oauth_now(), &pd, &err);
 	if (st == AIAUTH_NOT_FOUND) {
@@ -375,7 +375,7 @@ int login_finish(struct cli *cli, const char *code_or_url)
 	}
 	if (st != AIAUTH_OK)
 		goto fail;
-	if ((st = cli_provider(cli, pd.provider, &p, &err)) != AIAUTH_OK)
+	if ((st = session_provider(cli->session, pd.provider, &p, &err)) != AIAUTH_OK)
 		goto fail;
 
 	if (code_or_url)
@@ -394,7 +394,7 @@ int login_finish(struct cli *cli, const char *code_or_url)
 	if (st != AIAUTH_OK)
 		goto fail;
 
-	if ((st = cli_loop(cli, &loop, &err)) != AIAUTH_OK)
+	if ((st = session_loop(cli->session, &loop, &err)) != AIAUTH_OK)
 		goto fail;
 	struct login_options opts = {.label = pd.label};
 	st = exchange_and_save(cli, loop, p, &pd.ep, code, pd.redirect_uri, &pd.pk, &opts,

@@ -264,7 +264,7 @@ int login_device(struct cli *cli, const struct provider *p, const struct login_o
 	fprintf(stderr, "%s\n", _("Approved."));
 	struct credential *cred = device_flow_take_credential(ui.flow);
 	DEVICE_FLOW_FREE(ui.flow);
-	if (cli_save_oauth_account(cli, loop, p, &ep, "device", cred, opts, &err) != AIAUTH_OK)
+	if (cli_save_oauth_account(cli, p, &ep, "device", cred, opts, &err) != AIAUTH_OK)
 		rc = cli_fail(&err);
 	else
 		rc = 0;

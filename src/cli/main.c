@@ -104,7 +104,8 @@ static bool wants_help(int argc, char **argv)
 
 /* Take the global options out of argv, wherever they stand before "--",
  * so "aiauth --store file list" and "aiauth list --store file" both work. */
-static int take_global_options(struct cli *cli, int *argc, char **argv)
+static int take_global_options(struct cli *cli, enum secret_backend *forced, int *argc,
+                               char **argv)
 {
 	int out = 1;
 	bool rest = false;
@@ -130,8 +131,7 @@ static int take_global_options(struct cli *cli, int *argc, char **argv)
 		else
 			return cli_usage_error(_("%s needs a value"), a);
 		if (is_store) {
-			if (!secret_backend_parse(value, &cli->forced_backend) ||
-			    cli->forced_backend == SECRET_BACKEND_AUTO)
+			if (!secret_backend_parse(value, forced) || *forced == SECRET_BACKEND_AUTO)
 				return cli_usage_error(_("--store takes \"keyring\" or \"file\", not \"%s\""),
 				                       value);
 		} else {
@@ -150,16 +150,17 @@ int main(int argc, char **argv)
 	textdomain(PACKAGE);
 	secret_harden_process();
 
-	struct cli cli = {.forced_backend = SECRET_BACKEND_AUTO};
+	struct cli cli = {0};
+	enum secret_backend forced = SECRET_BACKEND_AUTO;
 	cli.passphrase_file = getenv("AIAUTH_PASSPHRASE_FILE");
 	if (cli.passphrase_file && !*cli.passphrase_file)
 		cli.passphrase_file = NULL;
-	int rc = take_global_options(&cli, &argc, argv);
+	int rc = take_global_options(&cli, &forced, &argc, argv);
 	if (rc)
 		return rc;
 
 	if (argc < 2)
-		return ui_main((int)cli.forced_backend, cli.passphrase_file);
+		return ui_main((int)forced, cli.passphrase_file);
 	const char *name = argv[1];
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
 		printf("aiauth %s\n", PACKAGE_VERSION);
@@ -183,6 +184,17 @@ int main(int argc, char **argv)
 	struct aiauth_error *err = NULL;
 	if (http_global_init(&err) != AIAUTH_OK)
 		return cli_fail(&err);
+	const struct session_options so = {
+		.forced_backend = forced,
+		.get_passphrase = cli_passphrase,
+		.passphrase_ctx = &cli,
+	};
+	cli.session = session_new(&so);
+	if (!cli.session) {
+		http_global_cleanup();
+		fprintf(stderr, "aiauth: %s\n", _("out of memory"));
+		return status_exit_code(AIAUTH_NO_MEMORY);
+	}
 	rc = cmd->run(&cli, argc - 1, argv + 1);
 	cli_close(&cli);
 	http_global_cleanup();
