@@ -3,12 +3,27 @@
  * One thread, one loop: the core's struct loop (loop.h) waits on the
  * keyboard (stdin), the self-pipe of the signal handlers, timers and
  * libcurl's sockets.  Keys are drained with get_wch() in nodelay mode until
- * ERR; each one goes to the top screen's `key` hook (global keys first:
- * see tui_global_keys).  Hooks never draw: they change state and return
- * flags.  After the events of one wake-up, the framework calls `draw` on the
- * top screen if a redraw was asked for, then doupdate() once.  ncurses
- * sends only the cells that changed, so a countdown second costs a few
- * bytes, not a repaint.
+ * ERR; each one goes to the top screen's `key` hook first, and only when
+ * that does not return TUI_HANDLED does the framework try the global keys
+ * (tui_global_keys), so that a screen with a text field can take "q" and
+ * "?" as text.  Ctrl-C is a signal and always quits.  Hooks never draw:
+ * they change state and return flags.  After the events of one wake-up,
+ * the framework erases the window and calls `draw` on the top screen (and
+ * first on the screen below an overlay: help, dialog) if a redraw was asked
+ * for, then doupdate() once.  ncurses sends only the cells that changed, so
+ * a countdown second costs a few bytes, not a repaint.
+ *
+ * The bottom row belongs to the framework: the status message when there
+ * is one, else the key bar of the top screen (its `keys`, then "? help").
+ * Screens draw in rows 0 .. LINES-2.  The status message is cleared by the
+ * next key, before the screen sees it.
+ *
+ * Keys as the hooks see them: printable characters, and also Esc (27,
+ * TUI_KEY_ESC), Enter ('\n'; KEY_ENTER from a keypad), Tab ('\t') and
+ * Backspace (127 or 8; KEY_BACKSPACE) arrive with is_char true or as KEY_*
+ * codes; use tui_key_is_enter() / tui_key_is_backspace().  A bracketed
+ * paste arrives as characters while tui_pasting() is true; line breaks and
+ * tabs in it arrive as spaces, so a paste never presses Enter.
  *
  * Screens live on a stack: push opens one on top, TUI_POP closes the top,
  * TUI_QUIT ends the program.  A screen that becomes the top again gets
@@ -87,7 +102,10 @@ struct loop *tui_loop(struct tui *t);
 
 /* Open `ops` with `arg` on top of the stack (false if open refused). */
 bool tui_push(struct tui *t, const struct screen_ops *ops, void *arg);
-/* Close every screen and open `ops` as the only one (e.g. "Done" → accounts). */
+/* Close every screen and open `ops` as the only one (e.g. "Done" → accounts).
+ * The new screen is opened first; if it refuses, nothing changes.
+ * Closed screens get their `close` hook at the end of the current wake-up,
+ * so a hook or callback may reset or push and still return normally. */
 bool tui_reset(struct tui *t, const struct screen_ops *ops, void *arg);
 /* Ask for a redraw of the top screen (from callbacks of the loop: HTTP
  * done, device flow changed, ...). */
@@ -96,6 +114,22 @@ void tui_request_redraw(struct tui *t);
 void tui_status(struct tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The message, or NULL. */
 const char *tui_status_text(struct tui *t);
+
+/* Key helpers (see the top of this file). */
+#define TUI_KEY_ESC 27
+static inline bool tui_key_is_enter(int ch, bool is_char)
+{
+	return is_char ? (ch == '\n' || ch == '\r') : ch == KEY_ENTER;
+}
+static inline bool tui_key_is_backspace(int ch, bool is_char)
+{
+	return is_char ? (ch == 127 || ch == 8) : ch == KEY_BACKSPACE;
+}
+/* True while the characters being delivered come from a bracketed paste. */
+bool tui_pasting(struct tui *t);
+/* From `draw`: show the terminal's cursor at (y, x) of s->win after this
+ * draw (a focused text field); without a call the cursor is hidden. */
+void tui_show_cursor(struct tui *t, int y, int x);
 
 /* Colours and attributes by role (monochrome fallbacks built in). */
 enum tui_role {

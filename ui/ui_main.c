@@ -1,22 +1,12 @@
-/* ui_main.c - the interface's entry point.
- *
- * The screens (welcome, provider picker, key entry, device-code panel,
- * accounts) are the subject of their own issue; until they land, `aiauth`
- * without a command explains how to use the command line instead of
- * pretending to be an interface. */
+/* ui_main.c - the interface's entry point: the command line calls this,
+ * and it hands over to the framework (app.c), so that no curses type leaks
+ * into src/cli. */
 #include "config.h"
 
-#include <stdio.h>
-
-#include "i18n.h"
+#include "tui.h"
 #include "ui.h"
 
 int ui_main(int forced_backend, const char *passphrase_file)
 {
-	(void)forced_backend;
-	(void)passphrase_file;
-	fprintf(stderr, "%s\n",
-	        _("aiauth: the interactive screens are not built yet; run 'aiauth --help' "
-	          "for the commands."));
-	return 1;
+	return tui_run(forced_backend, passphrase_file);
 }
