@@ -666,10 +666,10 @@ static void accounts_draw(struct screen *s)
 	int cw = (int)mbstowcs(NULL, count, 0);
 	put_cell(st, w, 0, cols - cw - 1, cw, count, tui_attr(st->tui, TUI_DIM));
 
-	/* Bottom up: status line, key bar, footer, details, list. */
-	int keybar_lines = cols >= 100 ? 1 : 2;
-	int status_y = rows - 1;
-	int keybar_y = status_y - keybar_lines;
+	/* Bottom up: the last row is the framework's (status message), then
+	 * the key bar, the footer, the details, the list. */
+	int keybar_lines = cols >= 110 ? 1 : 2;
+	int keybar_y = rows - 1 - keybar_lines;
 	int footer_y = keybar_y - 1;
 	int details_h = st->details && st->have_sel ? 9 : 0;
 	int list_y = 2;
@@ -730,8 +730,6 @@ static void accounts_draw(struct screen *s)
 	         backend_words(st->store));
 	put_cell(st, w, footer_y, 1, cols - 2, footer, dim);
 	draw_keybar(st, w, keybar_y, keybar_lines, cols);
-	const char *msg = tui_status_text(st->tui);
-	put_cell(st, w, status_y, 0, cols, msg ? msg : "", tui_attr(st->tui, TUI_NORMAL));
 	wattrset(w, tui_attr(st->tui, TUI_NORMAL));
 }
 

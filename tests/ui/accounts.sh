@@ -1,0 +1,277 @@
+#!/bin/sh
+# accounts.sh - the accounts screen in a real terminal (tmux): accounts made
+# with the command line, then changed with keys, each change checked with
+# `aiauth list --json` right after the key press.  No secret may ever be on
+# the screen.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/servers.sh"
+at_exit stop_servers
+command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
+no_session_bus
+use_passphrase
+
+KEY_WORK=sk-work-secret-0123456789abcdef
+KEY_SPARE=sk-spare-secret-fedcba9876543210
+KEY_LONELY=mistral-lonely-secret-55aa55aa
+TOKEN_SUB1=oauth-sub1-access-token-777
+TOKEN_SUB2=oauth-sub2-access-token-888
+SECRETS="$KEY_WORK|$KEY_SPARE|$KEY_LONELY|$TOKEN_SUB1|$TOKEN_SUB2"
+
+start_models_server OAI --key "$KEY_WORK" --flavor openai || skip_all "cannot start node"
+mkdir -p "$XDG_CONFIG_HOME/aiauth"
+printf '{"version":1,"providers":{"openai":{"base_url":"http://127.0.0.1:%s/v1"}}}\n' \
+	"$OAI_PORT" >"$XDG_CONFIG_HOME/aiauth/providers.json"
+
+run --stdin "$KEY_WORK" add openai --label work
+run --stdin "$KEY_SPARE" add openai --label spare
+run --stdin "$TOKEN_SUB1" add claude --token --label sub1
+run --stdin "$TOKEN_SUB2" add claude --token --label sub2
+run --stdin "$KEY_LONELY" add mistral --label lonely
+is "$RC" 0 "five accounts are made with the command line"
+
+# ------------------------------------------------------------ tmux helpers
+# A private tmux server per start: a new server on the socket of one that
+# is still shutting down can lose the session.
+TM_N=0
+TM="tmux -L aiauth-acc-$$-0"
+TM_ALL=""
+stop_tmux() { for _tm in $TM_ALL; do tmux -L "$_tm" kill-server 2>/dev/null; done; }
+at_exit stop_tmux
+
+# ui_start [COLS ROWS]: aiauth in a fresh pane, with this test's environment.
+ui_start() {
+	$TM kill-server 2>/dev/null
+	TM_N=$((TM_N + 1))
+	TM="tmux -L aiauth-acc-$$-$TM_N"
+	TM_ALL="$TM_ALL aiauth-acc-$$-$TM_N"
+	$TM new-session -d -x "${1:-80}" -y "${2:-24}" -e "HOME=$HOME" \
+		-e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" -e "XDG_DATA_HOME=$XDG_DATA_HOME" \
+		-e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
+		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
+		-e "LC_ALL=C.UTF-8" -e "NCURSES_NO_UTF8_ACS=1" -e "TERM=screen-256color" \
+		"$AIAUTH; echo EXIT=\$?; sleep 600" 2>&1 | sed 's/^/# tmux: /'
+	$TM set-option -g remain-on-exit on >/dev/null 2>&1
+}
+ui_screen() { $TM capture-pane -p; }
+# ui_keys KEY...: tmux key names ("Space", "Enter", "Escape", "C-u") or text.
+ui_keys() { $TM send-keys "$@"; }
+ui_text() { $TM send-keys -l "$1"; }
+# ui_wait_for REGEX [SECONDS]: until the screen matches; false on time-out.
+ui_wait_for() {
+	_n=0
+	_max=$(( ${2:-5} * 20 ))
+	until ui_screen | grep -Eq -- "$1"; do
+		_n=$((_n + 1))
+		[ "$_n" -ge "$_max" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+# ui_wait_gone REGEX: until the screen no longer matches.
+ui_wait_gone() {
+	_n=0
+	while ui_screen | grep -Eq -- "$1"; do
+		_n=$((_n + 1))
+		[ "$_n" -ge 100 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+# Every screen the test looked at, to check for secrets at the end.
+SEEN="$TEST_TMP/screens"
+: >"$SEEN"
+shot() { ui_screen | tee -a "$SEEN"; }
+# The selected row: the one that starts in reverse video (tmux writes
+# ESC[7m, or ESC[0;7m after a line that ended in other attributes).
+ESC=$(printf '\033')
+selected_row() {
+	$TM capture-pane -p -e | grep -E "^$ESC\[(0;)?7m" | sed "s/$ESC\[[0-9;]*m//g"
+}
+# account FIELD LABEL: a field of an account in `aiauth list --json`.
+account() {
+	"$AIAUTH" list --json >"$TEST_TMP/list.json" 2>/dev/null
+	json_get "$(cat "$TEST_TMP/list.json")" \
+		"(j.accounts.find(a => a.label === '$2') || {})['$1'] ?? ''"
+}
+# select LABEL: move the selection to the account labelled LABEL (Home,
+# then down until that row is highlighted).
+select_label() {
+	ui_keys Home
+	sleep 0.2
+	_i=0
+	until selected_row | grep -q " $1 "; do
+		_i=$((_i + 1))
+		[ "$_i" -gt 20 ] && return 1
+		_before=$(selected_row)
+		ui_keys j
+		# One step at a time: wait for the highlight to move (or for the
+		# end of the list, where it stays).
+		_w=0
+		while [ "$(selected_row)" = "$_before" ] && [ "$_w" -lt 20 ]; do
+			sleep 0.05
+			_w=$((_w + 1))
+		done
+	done
+	return 0
+}
+
+# ------------------------------------------------------------ the list
+ui_start
+ui_wait_for "5 accounts"
+ok $? "the accounts screen opens (accounts exist: not the welcome screen)"
+s=$(shot)
+like "$s" "Claude Pro/Max \(claude\)" "accounts are grouped under their provider"
+claude_line=$(printf '%s\n' "$s" | grep -n "Claude Pro/Max (claude)" | cut -d: -f1)
+openai_line=$(printf '%s\n' "$s" | grep -n "OpenAI API (openai)" | cut -d: -f1)
+mistral_line=$(printf '%s\n' "$s" | grep -n "Mistral (mistral)" | cut -d: -f1)
+[ -n "$claude_line" ] && [ -n "$openai_line" ] && [ -n "$mistral_line" ] &&
+	[ "$claude_line" -lt "$openai_line" ] && [ "$openai_line" -lt "$mistral_line" ]
+ok $? "groups follow the registry's display order (subscriptions, then API keys)"
+like "$s" "● +work +api_key +ready" "the active mark, label, method and status of an API-key account"
+like "$s" "^ +spare +api_key" "a second account without the active mark"
+like "$s" "● +sub1 +token +ready" "an OAuth account (stored token) shows ready"
+like "$s" "Secrets are kept in the encrypted file" "the footer says where secrets are kept"
+like "$s" "a add +Enter details +Space active +r round robin" "the key bar lists the keys"
+
+# ------------------------------------------------------------ active
+select_label spare
+ok $? "the selection moves with Home and j"
+ui_keys Space
+ui_wait_for "\"spare\" is now the active OpenAI API account"
+ok $? "Space makes an account active and says so"
+is "$(account active spare)/$(account active work)" "true/false" \
+	"list --json shows the change right after the key press"
+like "$(shot)" "● +spare" "the mark moved on screen"
+ui_keys '*'
+ui_wait_for "OpenAI API has no active account now"
+ok $? "* on the active account clears the mark"
+is "$(account active spare)" "false" "... and list --json agrees"
+ui_keys Space
+
+# ------------------------------------------------------------ round robin
+select_label sub1
+ui_keys r
+ui_wait_for "\"sub1\" joined the Claude Pro/Max round-robin pool"
+ok $? "r adds an OAuth account to the round-robin pool"
+is "$(account round_robin sub1)" "true" "list --json shows round_robin true"
+like "$(shot)" "● ↻ sub1" "the pool mark shows next to the active mark"
+select_label work
+ui_keys r
+ui_wait_for "round robin is for OAuth accounts"
+ok $? "an API-key account is refused, with the reason in the status line"
+like "$(shot)" "work is an API-key account" "the reason names the account and its kind"
+is "$(account round_robin work)" "false" "nothing changed in the store"
+
+# ------------------------------------------------------------ rename
+ui_keys n
+ui_wait_for "A new label for \"work\""
+ok $? "n opens the rename dialog with the current label"
+ui_keys C-u
+ui_text "office"
+ui_keys Enter
+ui_wait_for "Renamed \"work\" to \"office\""
+ok $? "Enter renames and says so"
+is "$(account kind office)" "api_key" "list --json knows the account as office"
+like "$(shot)" "office +api_key" "the list shows the new label"
+
+# ------------------------------------------------------------ delete
+select_label lonely
+ui_keys d
+ui_wait_for "Delete the Mistral account \"lonely\" and its secret\?"
+ok $? "d asks before deleting"
+ui_keys Escape
+ui_wait_for "Nothing was deleted"
+ok $? "Esc cancels"
+is "$(account kind lonely)" "api_key" "a cancelled delete keeps the account"
+ui_keys d
+ui_wait_for "Delete the Mistral account"
+ui_keys y
+ui_wait_for "Deleted \"lonely\" and its secret"
+ok $? "confirming deletes"
+is "$(account kind lonely)" "" "the account is gone from list --json"
+run token mistral
+is "$RC" 3 "aiauth token then exits 3"
+like "$ERR" "provider mistral is not configured" "and says the provider is not configured"
+
+# ------------------------------------------------------------ test
+select_label office
+ui_keys t
+ui_wait_for "\"office\": valid, 3 models"
+ok $? "t tests the key against the models server: valid, 3 models"
+ui_keys Enter
+ui_wait_for "Last test: +valid, 3 models"
+ok $? "the details panel shows the last test and the account's id"
+like "$(shot)" "Base URL: +http://127\.0\.0\.1:$OAI_PORT/v1 \(the provider's default\)" \
+	"the details show the base URL"
+ui_keys Escape
+select_label spare
+ui_keys t
+ui_wait_for "\"spare\": invalid key \(HTTP 401"
+ok $? "a wrong key tests as invalid key (HTTP 401)"
+
+# ------------------------------------------------------------ other keys
+ui_keys s
+ui_wait_for "sync arrives with aiauth sync"
+ok $? "s says when sync arrives"
+select_label office
+ui_keys R
+ui_wait_for "nothing to refresh: only OAuth tokens expire"
+ok $? "R on an API-key account explains there is nothing to refresh"
+
+# Another process changes the store: the screen follows within a second.
+"$AIAUTH" use claude sub2 >/dev/null
+ui_wait_for "● +sub2" 3
+ok $? "a change made by another aiauth shows without a key press"
+
+ui_keys '?'
+ui_wait_for "round-robin pool"
+s=$(shot)
+ok $? "? opens the help overlay"
+like "$s" "delete the account and its secret" "the help lists delete"
+like "$s" "test the credential" "the help lists test"
+like "$s" "refresh the account's OAuth token now" "the help lists refresh"
+ui_keys Escape
+ui_wait_gone "test the credential"
+ok $? "Esc closes the help"
+
+ui_keys q
+ui_wait_for "EXIT=0"
+ok $? "q quits with status 0"
+
+grep -Eq -- "$SECRETS" "$SEEN"
+ok $((!$?)) "no secret ever appeared on the screen"
+
+# ------------------------------------------------------------ 1,000 accounts
+# Written straight into a fresh config directory (adding a thousand through
+# the command line would take minutes of key derivation).
+export XDG_CONFIG_HOME="$TEST_TMP/big"
+mkdir -p "$XDG_CONFIG_HOME/aiauth"
+chmod 700 "$XDG_CONFIG_HOME/aiauth"
+"$NODE" -e '
+const acc = [];
+for (let i = 0; i < 1000; i++)
+	acc.push({id: (i.toString(16).padStart(4, "0") + "ab".repeat(14)), provider: i % 2 ? "ollama" : "vllm",
+	          label: "local " + i, kind: "none", method: "none", created: 1700000000});
+process.stdout.write(JSON.stringify({version: 1, providers: {}, accounts: acc}));
+' >"$XDG_CONFIG_HOME/aiauth/accounts.json"
+chmod 600 "$XDG_CONFIG_HOME/aiauth/accounts.json"
+run list --json
+is "$(json_get "$OUT" 'j.accounts.length')" 1000 "a store of 1,000 accounts"
+t0=$(date +%s%N)
+ui_start
+ui_wait_for "1000 accounts" 10
+ok $? "the screen opens with 1,000 accounts"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -lt 3000 ]
+ok $? "... in under 3 s including tmux start-up (${ms} ms)"
+# ollama comes before vllm in the registry: the last row is vLLM's last.
+ui_keys End
+ui_wait_for "local 998"
+ok $? "End goes to the last account"
+ui_keys PageUp
+ui_wait_for "local 9[0-9][0-9]"
+ok $? "PageUp scrolls back"
+ui_keys q
+
+done_testing
