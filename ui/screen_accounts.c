@@ -26,6 +26,12 @@
  * not stopped halfway (a rotated refresh token would be lost with the
  * answer), and quitting during one asks for a second q.
  *
+ * lifecycle_refresh_start() itself still runs the loop when a provider's
+ * token endpoint must be discovered from its issuer; keys that arrive then
+ * reach this screen re-entrantly, so a second refresh is refused until the
+ * first has started (refresh_starting), and nothing keeps a pointer into
+ * the store copy across the call.
+ *
  * Reading a secret (Test) and deleting one are synchronous calls of the
  * secret store: the file backend's key derivation takes a moment, and the
  * keyring may show an unlock prompt; both happen only on a key press. */
@@ -152,6 +158,9 @@ struct accounts {
 	size_t n_notes;
 
 	struct lifecycle_refresh *refresh; /* a refresh in flight */
+	/* Inside lifecycle_refresh_start(), which may run the loop itself
+	 * (token endpoint discovery), so keys can arrive re-entrantly. */
+	bool refresh_starting;
 	char **refresh_ids;
 	size_t n_refresh;
 	char **auto_tried; /* ids refreshed automatically once already */
@@ -359,7 +368,7 @@ static void account_status_words(const struct account *a, char *buf, size_t n,
 	if (left <= 0) {
 		snprintf(buf, n, "%s", _("expired"));
 		*role = TUI_WARN;
-	} else if (left < 3600) {
+	} else if (left <= 3600) {
 		/* Round up: "expires in 0 min" would read as expired. */
 		snprintf(buf, n, _("expires in %lld min"), (left + 59) / 60);
 		if (left <= LIFECYCLE_MIN_VALID)
@@ -1051,6 +1060,9 @@ static void refresh_done(void *ctx, enum aiauth_status status, const struct life
 	st->refresh = NULL; /* freed by lifecycle.c after we return */
 	if (status != AIAUTH_OK) {
 		tui_status(st->tui, _("Refresh failed: %s"), err ? err->message : _(status_text(status)));
+	} else if (n == 1 && o[0].status != AIAUTH_OK && o[0].message) {
+		/* A failure's message names the provider and the account. */
+		tui_status(st->tui, "%s", o[0].message);
 	} else if (n == 1) {
 		const struct account *a = store_find_id(st->store, o[0].account_id);
 		tui_status(st->tui, "\"%s\": %s", a ? a->label : o[0].account_id,
@@ -1088,7 +1100,9 @@ static bool start_refresh(struct accounts *st, char **ids, size_t n, bool force)
 		return false;
 	}
 	env.registry = reg;
+	st->refresh_starting = true;
 	st->refresh = lifecycle_refresh_start(&env, ids, n, force, refresh_done, st, &err);
+	st->refresh_starting = false;
 	if (!st->refresh) {
 		tui_status(st->tui, _("Cannot refresh: %s"), err ? err->message : _("unknown error"));
 		error_clear(&err);
@@ -1101,7 +1115,7 @@ static bool start_refresh(struct accounts *st, char **ids, size_t n, bool force)
 
 static int refresh_selected(struct accounts *st, const struct account *a)
 {
-	if (st->refresh) {
+	if (st->refresh || st->refresh_starting) {
 		tui_status(st->tui, "%s", _("A refresh is running; wait for it to finish."));
 		return TUI_HANDLED | TUI_REDRAW;
 	}
@@ -1130,7 +1144,7 @@ static int refresh_selected(struct accounts *st, const struct account *a)
  * "refresh failed", and R tries again). */
 static void refresh_expiring(struct accounts *st)
 {
-	if (st->refresh || !st->store->n_accounts)
+	if (st->refresh || st->refresh_starting || !st->store->n_accounts)
 		return;
 	int64_t now = (int64_t)time(NULL);
 	char **ids = NULL;
