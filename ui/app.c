@@ -56,6 +56,7 @@ struct tui {
 	bool redraw;
 	bool quit;
 	bool interrupted;
+	int exit_signal; /* SIGINT, SIGTERM or SIGHUP that ended it */
 	bool was_small;
 	bool cursor_wanted;
 	int cursor_y, cursor_x;
@@ -124,7 +125,7 @@ static void on_fatal_signal(int sig)
 static void on_signal(int sig)
 {
 	int saved = errno;
-	char c = sig == SIGWINCH ? 'W' : 'Q';
+	char c = sig == SIGWINCH ? 'W' : sig == SIGINT ? 'I' : sig == SIGTERM ? 'T' : 'H';
 	if (sig != SIGWINCH)
 		quit_signal = 1;
 	if (sig == SIGWINCH) {
@@ -697,11 +698,23 @@ static void on_sigpipe(void *ctx, int fd, short revents)
 	bool winch = false;
 	while ((n = read(fd, buf, sizeof buf)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == 'Q') {
+			switch (buf[i]) {
+			case 'W':
+				winch = true;
+				break;
+			case 'I': /* the shell's convention: 128 + the signal */
+				t->exit_signal = SIGINT;
+				break;
+			case 'T':
+				t->exit_signal = SIGTERM;
+				break;
+			default:
+				t->exit_signal = SIGHUP;
+				break;
+			}
+			if (buf[i] != 'W') {
 				t->interrupted = true;
 				t->quit = true;
-			} else {
-				winch = true;
 			}
 		}
 	}
@@ -851,7 +864,7 @@ int tui_run(int forced_backend, const char *passphrase_file)
 		}
 	}
 	if (t->interrupted)
-		status = 130;
+		status = 128 + t->exit_signal;
 
 out_loop:
 	/* Close from the top down, as if each were popped. */

@@ -278,6 +278,10 @@ enum aiauth_status tui_ask_passphrase(void *tui, bool creating, struct secret **
 	if (file)
 		return passphrase_from_file(t, file, out, err);
 
+	if (!stdscr || isendwin())
+		return error_set(err, AIAUTH_BACKEND, "%s",
+		                 _("the encrypted secret file needs a passphrase and the screens "
+		                   "are not running to ask for it: use --passphrase-file"));
 	const char *intro =
 		creating ? _("No keyring is available, so aiauth keeps secrets in an encrypted file. "
 	                 "Choose a passphrase for it.")

@@ -29,48 +29,18 @@ run --stdin "$TOKEN_SUB2" add claude --token --label sub2
 run --stdin "$KEY_LONELY" add mistral --label lonely
 is "$RC" 0 "five accounts are made with the command line"
 
-# ------------------------------------------------------------ tmux helpers
-# A private tmux server per start: a new server on the socket of one that
-# is still shutting down can lose the session.
-TM_N=0
-TM="tmux -L aiauth-acc-$$-0"
-TM_ALL=""
-stop_tmux() { for _tm in $TM_ALL; do tmux -L "$_tm" kill-server 2>/dev/null; done; }
-at_exit stop_tmux
+# ------------------------------------------------------------ in tmux
+. "$top_srcdir/tests/lib/tmux.sh"
 
-# ui_start [COLS ROWS]: aiauth in a fresh pane, with this test's environment.
-ui_start() {
-	$TM kill-server 2>/dev/null
-	TM_N=$((TM_N + 1))
-	TM="tmux -L aiauth-acc-$$-$TM_N"
-	TM_ALL="$TM_ALL aiauth-acc-$$-$TM_N"
-	$TM new-session -d -x "${1:-80}" -y "${2:-24}" -e "HOME=$HOME" \
-		-e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" -e "XDG_DATA_HOME=$XDG_DATA_HOME" \
-		-e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
-		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
-		-e "LC_ALL=C.UTF-8" -e "NCURSES_NO_UTF8_ACS=1" -e "TERM=screen-256color" \
-		"$AIAUTH; echo EXIT=\$?; sleep 600" 2>&1 | sed 's/^/# tmux: /'
-	$TM set-option -g remain-on-exit on >/dev/null 2>&1
-}
-ui_screen() { $TM capture-pane -p; }
-# ui_keys KEY...: tmux key names ("Space", "Enter", "Escape", "C-u") or text.
-ui_keys() { $TM send-keys "$@"; }
-ui_text() { $TM send-keys -l "$1"; }
-# ui_wait_for REGEX [SECONDS]: until the screen matches; false on time-out.
-ui_wait_for() {
-	_n=0
-	_max=$(( ${2:-5} * 20 ))
-	until ui_screen | grep -Eq -- "$1"; do
-		_n=$((_n + 1))
-		[ "$_n" -ge "$_max" ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+# ui_start: aiauth in an 80x24 terminal (tests/lib/tmux.sh), its exit
+# status printed by a wrapper shell (tmux 3.3a may not record it).
+ui_start() { tmux_start 80 24 sh -c '"$1"; echo "EXIT=$?"; exec sleep 600' sh "$AIAUTH"; }
+ui_keys() { tmux_keys "$@"; }
+ui_wait_for() { tmux_wait_for "$@"; }
 # ui_wait_gone REGEX: until the screen no longer matches.
 ui_wait_gone() {
 	_n=0
-	while ui_screen | grep -Eq -- "$1"; do
+	while tmux_screen | grep -Eq -- "$1"; do
 		_n=$((_n + 1))
 		[ "$_n" -ge 100 ] && return 1
 		sleep 0.05
@@ -80,12 +50,12 @@ ui_wait_gone() {
 # Every screen the test looked at, to check for secrets at the end.
 SEEN="$TEST_TMP/screens"
 : >"$SEEN"
-shot() { ui_screen | tee -a "$SEEN"; }
+shot() { tmux_screen | tee -a "$SEEN"; }
 # The selected row: the one that starts in reverse video (tmux writes
 # ESC[7m, or ESC[0;7m after a line that ended in other attributes).
 ESC=$(printf '\033')
 selected_row() {
-	$TM capture-pane -p -e | grep -E "^$ESC\[(0;)?7m" | sed "s/$ESC\[[0-9;]*m//g"
+	tmux_screen_attrs | grep -E "^$ESC\[(0;)?7m" | sed "s/$ESC\[[0-9;]*m//g"
 }
 # account FIELD LABEL: a field of an account in `aiauth list --json`.
 account() {
@@ -167,7 +137,7 @@ ui_keys n
 ui_wait_for "A new label for \"work\""
 ok $? "n opens the rename dialog with the current label"
 ui_keys C-u
-ui_text "office"
+tmux_type "office"
 ui_keys Enter
 ui_wait_for "Renamed \"work\" to \"office\""
 ok $? "Enter renames and says so"
