@@ -430,7 +430,8 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		if ((st = credential_to_blob(cred, &blob, &err)) != AIAUTH_OK)
 			goto out;
 	}
-	if ((st = session_add_account(cli->session, p, &tmpl, blob, &shown, &first, &err)) != AIAUTH_OK)
+	if ((st = session_add_account(cli->session, p, &tmpl, blob, &shown, &first, &err)) !=
+	    AIAUTH_OK)
 		goto out;
 	printf(_("Added %s account \"%s\"%s.\n"), _(p->name), shown, first ? _(" (active)") : "");
 out:

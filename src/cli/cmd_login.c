@@ -96,8 +96,8 @@ enum aiauth_status cli_save_oauth_account(struct cli *cli, const struct provider
 	if (st != AIAUTH_OK)
 		return st;
 	if (saved.renewed)
-		printf(_("Signed in to %s again as %s (account \"%s\").\n"), _(p->name), saved.email,
-		       saved.label);
+		printf(_("Signed in to %s again as %s (account \"%s\").\n"), _(p->name),
+		       saved.email, saved.label);
 	else if (saved.email)
 		printf(_("Signed in to %s as %s (account \"%s\"%s).\n"), _(p->name), saved.email,
 		       saved.label, saved.active ? _(", active") : "");
@@ -118,7 +118,8 @@ static enum aiauth_status lifecycle_env_of(struct cli *cli, struct lifecycle_env
 	struct loop *loop;
 	enum aiauth_status st;
 	if ((st = session_registry(cli->session, &reg, err)) != AIAUTH_OK ||
-	    (st = session_secrets(cli->session, &ss, err)) != AIAUTH_OK || (st = session_loop(cli->session, &loop, err)) != AIAUTH_OK)
+	    (st = session_secrets(cli->session, &ss, err)) != AIAUTH_OK ||
+	    (st = session_loop(cli->session, &loop, err)) != AIAUTH_OK)
 		return st;
 	*env = (struct lifecycle_env){loop, reg, ss, NULL};
 	return AIAUTH_OK;
@@ -156,7 +157,8 @@ int cmd_refresh(struct cli *cli, int argc, char **argv)
 	char **ids = NULL;
 	size_t n = 0;
 	struct lifecycle_outcome *out = NULL;
-	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK || store_load(NULL, &store, &err) != AIAUTH_OK)
+	if (session_registry(cli->session, &reg, &err) != AIAUTH_OK ||
+	    store_load(NULL, &store, &err) != AIAUTH_OK)
 		return cli_fail(&err);
 	/* Providers mean all their OAuth accounts; anything else names one;
 	 * --all means every OAuth account. */

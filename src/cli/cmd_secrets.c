@@ -188,7 +188,8 @@ static int resolve_all(struct cli *cli, const char **names, int n, const char *a
 	for (int i = 0; i < n; i++) {
 		const struct provider *p;
 		if (session_provider(cli->session, names[i], &p, &err) != AIAUTH_OK ||
-		    session_resolve(cli->session, p->id, account, &r[i].account, &r[i].cred, &err) != AIAUTH_OK ||
+		    session_resolve(cli->session, p->id, account, &r[i].account, &r[i].cred, &err) !=
+		        AIAUTH_OK ||
 		    collect_vars(p, r[i].account, r[i].cred, vars, &err) != AIAUTH_OK) {
 			resolved_free(r, (size_t)n);
 			return cli_fail(&err);

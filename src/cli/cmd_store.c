@@ -41,11 +41,12 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 	if (from == SECRET_BACKEND_AUTO) {
 		/* Nothing recorded: secrets (if any) are where the automatic choice
 		 * puts them. */
-		if ((st = session_secrets_open(cli->session, SECRET_BACKEND_AUTO, NULL, &src, &err)) != AIAUTH_OK)
+		if ((st = session_secrets_open(cli->session, SECRET_BACKEND_AUTO, NULL, &src, &err)) !=
+		    AIAUTH_OK)
 			goto out;
 		from = secretstore_backend(src);
-	} else if ((st = session_secrets_open(cli->session, from, _("your secrets are kept there"), &src,
-	                                  &err)) != AIAUTH_OK) {
+	} else if ((st = session_secrets_open(cli->session, from, _("your secrets are kept there"),
+	                                      &src, &err)) != AIAUTH_OK) {
 		goto out;
 	}
 	if (from == dest) {
@@ -54,8 +55,8 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 		printf(_("Secrets are already kept in the %s store.\n"), secret_backend_name(dest));
 		goto out;
 	}
-	if ((st = session_secrets_open(cli->session, dest, _("chosen with store migrate"), &dst, &err)) !=
-	    AIAUTH_OK)
+	if ((st = session_secrets_open(cli->session, dest, _("chosen with store migrate"), &dst,
+	                               &err)) != AIAUTH_OK)
 		goto out;
 	if ((st = session_registry(cli->session, &reg, &err)) != AIAUTH_OK)
 		goto out;
