@@ -63,10 +63,11 @@ account() {
 	json_get "$(cat "$TEST_TMP/list.json")" \
 		"(j.accounts.find(a => a.label === '$2') || {})['$1'] ?? ''"
 }
-# select LABEL: move the selection to the account labelled LABEL (Home,
-# then down until that row is highlighted).
+# select LABEL: move the selection to the account labelled LABEL (g, the
+# first account, then down until that row is highlighted).  Not Home: tmux
+# sends ESC[1~ for it, which the pane's TERM=xterm-256color does not define.
 select_label() {
-	ui_keys Home
+	ui_keys g
 	sleep 0.2
 	_i=0
 	until selected_row | grep -q " $1 "; do
@@ -105,7 +106,7 @@ like "$s" "a add +Enter details +Space active +r round robin" "the key bar lists
 
 # ------------------------------------------------------------ active
 select_label spare
-ok $? "the selection moves with Home and j"
+ok $? "the selection moves with g and j"
 ui_keys Space
 ui_wait_for "\"spare\" is now the active OpenAI API account"
 ok $? "Space makes an account active and says so"
@@ -307,9 +308,9 @@ ms=$(( (t1 - t0) / 1000000 ))
 [ "$ms" -lt 3000 ]
 ok $? "... in under 3 s including tmux start-up (${ms} ms)"
 # ollama comes before vllm in the registry: the last row is vLLM's last.
-ui_keys End
+ui_keys G
 ui_wait_for "local 998"
-ok $? "End goes to the last account"
+ok $? "G goes to the last account"
 ui_keys PageUp
 ui_wait_for "local 9[0-9][0-9]"
 ok $? "PageUp scrolls back"
