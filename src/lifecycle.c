@@ -96,6 +96,8 @@ struct lc_run {
 	bool all_done;
 	struct lc_endpoints *eps;
 	size_t n_eps;
+	/* Called once when the last job finishes (the asynchronous run). */
+	void (*on_all_done)(struct lc_run *run);
 };
 
 static void lc_attempt(struct lc_job *job);
@@ -260,8 +262,11 @@ static void lc_finish(struct lc_job *job, enum aiauth_status status)
 		CREDENTIAL_FREE(job->cred);
 	job->status = status;
 	job->done = true;
-	if (--job->run->pending == 0)
+	if (--job->run->pending == 0) {
 		job->run->all_done = true;
+		if (job->run->on_all_done)
+			job->run->on_all_done(job->run);
+	}
 }
 
 /* Replace the job's message (error_set keeps an existing one). */
@@ -621,9 +626,11 @@ static void lc_run_free(struct lc_run *run)
 	free(run->lock_dir);
 }
 
-/* Run every job to its end.  The caller reads the jobs, then lc_run_free(). */
-static enum aiauth_status lc_run(struct lc_run *run, char *const *ids, size_t n,
-                                 struct aiauth_error **err)
+/* Start every job: the synchronous part (store, secrets, endpoints) here,
+ * the rest on the loop.  The jobs are done when run->all_done is true.
+ * Whatever happens, the caller then reads the jobs and calls lc_run_free(). */
+static enum aiauth_status lc_run_start(struct lc_run *run, char *const *ids, size_t n,
+                                       struct aiauth_error **err)
 {
 	struct store *store = NULL;
 	char *config_dir = NULL;
@@ -671,6 +678,16 @@ static enum aiauth_status lc_run(struct lc_run *run, char *const *ids, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!run->jobs[i].done)
 			lc_try_lock(&run->jobs[i]);
+	return AIAUTH_OK;
+}
+
+/* Run every job to its end.  The caller reads the jobs, then lc_run_free(). */
+static enum aiauth_status lc_run(struct lc_run *run, char *const *ids, size_t n,
+                                 struct aiauth_error **err)
+{
+	enum aiauth_status st = lc_run_start(run, ids, n, err);
+	if (st != AIAUTH_OK || run->all_done)
+		return st;
 	return loop_run_until(run->env->loop, &run->all_done, err);
 }
 
@@ -703,6 +720,29 @@ enum aiauth_status lifecycle_ensure_fresh(const struct lifecycle_env *env, const
 	return st;
 }
 
+/* The outcomes of a finished run, in the order of its ids. */
+static enum aiauth_status lc_outcomes(const struct lc_run *run, struct lifecycle_outcome **out,
+                                      struct aiauth_error **err)
+{
+	size_t n = run->n;
+	struct lifecycle_outcome *o = calloc(n ? n : 1, sizeof(*o));
+	if (!o)
+		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	for (size_t i = 0; i < n; i++) {
+		const struct lc_job *job = &run->jobs[i];
+		o[i].account_id = strdup(job->id);
+		o[i].status = job->status;
+		o[i].refreshed = job->refreshed;
+		o[i].message = job->err ? strdup(job->err->message) : NULL;
+		if (!o[i].account_id || (job->err && !o[i].message)) {
+			lifecycle_outcomes_free(o, n);
+			return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		}
+	}
+	*out = o;
+	return AIAUTH_OK;
+}
+
 enum aiauth_status lifecycle_refresh_many(const struct lifecycle_env *env, char *const *ids,
                                           size_t n, bool force, struct lifecycle_outcome **out,
                                           struct aiauth_error **err)
@@ -710,27 +750,100 @@ enum aiauth_status lifecycle_refresh_many(const struct lifecycle_env *env, char 
 	struct lc_run run = {.env = env, .force = force};
 	*out = NULL;
 	enum aiauth_status st = lc_run(&run, ids, n, err);
+	if (st == AIAUTH_OK)
+		st = lc_outcomes(&run, out, err);
+	lc_run_free(&run);
+	return st;
+}
+
+/* ------------------------------------------------- the asynchronous run */
+
+struct lifecycle_refresh {
+	struct lc_run run;          /* first: on_all_done gets &run */
+	struct lifecycle_env env;   /* a copy: the caller's may be gone */
+	char **ids;                 /* copies: jobs point into these */
+	size_t n;
+	lifecycle_refresh_done_fn done;
+	void *ctx;
+	int timer; /* the delivery of the outcomes, once all jobs are done */
+};
+
+static void lc_async_free(struct lifecycle_refresh *r)
+{
+	if (r->timer)
+		loop_cancel_timer(r->env.loop, r->timer);
+	lc_run_free(&r->run);
+	for (size_t i = 0; i < r->n; i++)
+		free(r->ids[i]);
+	free(r->ids);
+	free(r);
+}
+
+/* From a timer, so that the caller's callback never runs inside a job step
+ * (nor inside lifecycle_refresh_start) and may start or cancel anything. */
+static void lc_async_deliver(void *ctx)
+{
+	struct lifecycle_refresh *r = ctx;
+	r->timer = 0;
 	struct lifecycle_outcome *o = NULL;
-	if (st == AIAUTH_OK) {
-		o = calloc(n ? n : 1, sizeof(*o));
-		if (!o)
-			st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	struct aiauth_error *err = NULL;
+	enum aiauth_status st = lc_outcomes(&r->run, &o, &err);
+	r->done(r->ctx, st, o, st == AIAUTH_OK ? r->n : 0, err);
+	lifecycle_outcomes_free(o, r->n);
+	error_clear(&err);
+	lc_async_free(r);
+}
+
+static void lc_async_all_done(struct lc_run *run)
+{
+	struct lifecycle_refresh *r = (struct lifecycle_refresh *)run;
+	if (!r->timer)
+		r->timer = loop_add_timer(r->env.loop, 0, lc_async_deliver, r);
+	/* On OOM (timer 0) lifecycle_refresh_start() reports the failure when
+	 * it is still running; later, the run cannot report at all, and stays
+	 * until cancelled.  Both leave the secrets as they are. */
+}
+
+struct lifecycle_refresh *lifecycle_refresh_start(const struct lifecycle_env *env,
+                                                  char *const *ids, size_t n, bool force,
+                                                  lifecycle_refresh_done_fn done, void *ctx,
+                                                  struct aiauth_error **err)
+{
+	struct lifecycle_refresh *r = calloc(1, sizeof(*r));
+	if (!r || !(r->ids = calloc(n ? n : 1, sizeof(*r->ids)))) {
+		free(r);
+		error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		return NULL;
 	}
-	for (size_t i = 0; o && i < n; i++) {
-		struct lc_job *job = &run.jobs[i];
-		o[i].account_id = strdup(ids[i]);
-		o[i].status = job->status;
-		o[i].refreshed = job->refreshed;
-		o[i].message = job->err ? strdup(job->err->message) : NULL;
-		if (!o[i].account_id || (job->err && !o[i].message)) {
-			lifecycle_outcomes_free(o, n);
-			o = NULL;
-			st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	r->env = *env;
+	r->done = done;
+	r->ctx = ctx;
+	for (size_t i = 0; i < n; i++, r->n++) {
+		if (!(r->ids[i] = strdup(ids[i]))) {
+			lc_async_free(r);
+			error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+			return NULL;
 		}
 	}
-	lc_run_free(&run);
-	*out = o;
-	return st;
+	r->run.env = &r->env;
+	r->run.force = force;
+	r->run.on_all_done = lc_async_all_done;
+	enum aiauth_status st = lc_run_start(&r->run, r->ids, r->n, err);
+	if (st == AIAUTH_OK && r->run.all_done && !r->timer)
+		lc_async_all_done(&r->run); /* nothing to do (n == 0), or all done already */
+	if (st == AIAUTH_OK && r->run.all_done && !r->timer)
+		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	if (st != AIAUTH_OK) {
+		lc_async_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void lifecycle_refresh_cancel(struct lifecycle_refresh *r)
+{
+	if (r)
+		lc_async_free(r);
 }
 
 void lifecycle_outcomes_free(struct lifecycle_outcome *o, size_t n)

@@ -73,4 +73,34 @@ enum aiauth_status lifecycle_refresh_many(const struct lifecycle_env *env, char 
                                           struct aiauth_error **err);
 void lifecycle_outcomes_free(struct lifecycle_outcome *o, size_t n);
 
+/* The same without blocking, for a front end whose loop must keep serving
+ * the keyboard (the accounts screen): running lifecycle_refresh_many() from
+ * inside a loop callback would dispatch that callback's own descriptor again
+ * from the nested loop (a key handler re-entered while it runs).
+ *
+ * lifecycle_refresh_start() does the synchronous first part at once (reads
+ * the account store and the secrets; resolves a provider's token endpoint,
+ * which runs the loop itself only for providers configured by issuer
+ * discovery) and the rest on env->loop.  `done` is called exactly once, from
+ * a timer of env->loop (never from inside lifecycle_refresh_start()), with
+ * the status of the run and, on AIAUTH_OK, the n outcomes in the order of
+ * `ids` (borrowed for the call; `err` likewise, NULL on AIAUTH_OK); the
+ * handle is freed after `done` returns.  `env` and `ids` are copied.
+ * Returns NULL (and *err) when nothing could be started.
+ *
+ * lifecycle_refresh_cancel() stops a run before `done` (which is then never
+ * called) and frees it; NULL is accepted.  Cancelling while a token request
+ * is in flight abandons its answer: at a provider that rotates refresh
+ * tokens, the new one is lost and the account needs to sign in again, so a
+ * front end should cancel only when it must (the program ends). */
+struct lifecycle_refresh;
+typedef void (*lifecycle_refresh_done_fn)(void *ctx, enum aiauth_status status,
+                                          const struct lifecycle_outcome *o, size_t n,
+                                          const struct aiauth_error *err);
+struct lifecycle_refresh *lifecycle_refresh_start(const struct lifecycle_env *env,
+                                                  char *const *ids, size_t n, bool force,
+                                                  lifecycle_refresh_done_fn done, void *ctx,
+                                                  struct aiauth_error **err);
+void lifecycle_refresh_cancel(struct lifecycle_refresh *r);
+
 #endif

@@ -1288,3 +1288,30 @@ out:
 	paths_free(&p);
 	return st;
 }
+
+/* ------------------------------------------------------------ the stamp */
+
+void store_stamp(const char *config_dir, struct store_stamp *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct store_paths p;
+	if (paths_get(config_dir, &p, NULL) != AIAUTH_OK)
+		return;
+	struct stat sb;
+	if (stat(p.file, &sb) == 0) {
+		out->exists = true;
+		out->dev = (uint64_t)sb.st_dev;
+		out->ino = (uint64_t)sb.st_ino;
+		out->size = (int64_t)sb.st_size;
+		out->mtime_sec = (int64_t)sb.st_mtim.tv_sec;
+		out->mtime_nsec = (int64_t)sb.st_mtim.tv_nsec;
+	}
+	paths_free(&p);
+}
+
+bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_sec == b->mtime_sec &&
+	       a->mtime_nsec == b->mtime_nsec;
+}

@@ -95,6 +95,20 @@ enum aiauth_status store_update(const char *config_dir, store_update_fn fn, void
                                 struct aiauth_error **err);
 void store_free(struct store *store);
 
+/* Has another process changed the store?  A stamp is what stat() says of
+ * accounts.json (device, inode, size, modification time): no read, no lock,
+ * cheap enough for a screen to take once a second.  Every write renames a
+ * new file over the old one (a new inode while the old one is held open
+ * nowhere else, and a new modification time), so a change gives a new
+ * stamp.  A missing file (or directory) gives a stamp with exists false. */
+struct store_stamp {
+	bool exists;
+	uint64_t dev, ino;
+	int64_t size, mtime_sec, mtime_nsec;
+};
+void store_stamp(const char *config_dir, struct store_stamp *out);
+bool store_stamp_equal(const struct store_stamp *a, const struct store_stamp *b);
+
 /* Parse / serialise without touching the disk (used by the above, tests and
  * the fuzzers). */
 enum aiauth_status store_parse(const char *text, size_t len, struct store **out,

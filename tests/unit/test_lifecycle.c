@@ -702,6 +702,98 @@ static void test_many(struct lifecycle_env *env)
 	error_clear(&err);
 }
 
+/* The asynchronous run: start returns at once, the loop keeps serving
+ * other work (a timer stands for the keyboard) while the request is in
+ * flight, done comes once from the loop; a cancelled run never calls done. */
+struct async_seen {
+	int calls;
+	enum aiauth_status status;
+	size_t n;
+	bool refreshed;
+	char message[128];
+	bool done;
+};
+
+static void async_done(void *ctx, enum aiauth_status status, const struct lifecycle_outcome *o,
+                       size_t n, const struct aiauth_error *err)
+{
+	(void)err;
+	struct async_seen *seen = ctx;
+	seen->calls++;
+	seen->status = status;
+	seen->n = n;
+	seen->refreshed = n == 1 && o[0].refreshed;
+	snprintf(seen->message, sizeof(seen->message), "%s",
+	         n == 1 && o[0].message ? o[0].message : "");
+	seen->done = true;
+}
+
+static void async_tick(void *ctx)
+{
+	int *ticks = ctx;
+	(*ticks)++;
+}
+
+static void test_async(struct lifecycle_env *env)
+{
+	char id[64], id2[64];
+	struct aiauth_error *err = NULL;
+	stub_control(env->loop, "{\"delay\": 400}");
+	add_account(env->secrets, "async", "at-async-0", "rt-async-0", -10, id);
+	char *ids[1] = {id};
+	struct async_seen seen = {0};
+	int64_t t0 = loop_now_ms();
+	struct lifecycle_refresh *r =
+	    lifecycle_refresh_start(env, ids, 1, false, async_done, &seen, &err);
+	ok(r && !seen.done && loop_now_ms() - t0 < 300,
+	   "refresh_start returns before the answer, without calling done (%s)",
+	   err ? err->message : "ok");
+	int ticks = 0;
+	for (int i = 0; i < 3; i++)
+		loop_add_timer(env->loop, 50 * (i + 1), async_tick, &ticks);
+	loop_run_until(env->loop, &seen.done, NULL);
+	ok(ticks == 3, "... the loop ran other timers meanwhile (%d)", ticks);
+	ok(seen.calls == 1 && seen.status == AIAUTH_OK && seen.n == 1 && seen.refreshed,
+	   "... done is called once with the outcome (%s)", seen.message);
+	char *at = stored_field(id, "access_token");
+	ok(strcmp(at, "at-async-1") == 0, "... and the new token is saved (%s)", at);
+	free(at);
+	error_clear(&err);
+
+	/* Nothing to do: done still comes from the loop, not from start. */
+	add_account(env->secrets, "async fresh", "at-asyncf-0", "rt-asyncf-0", 3600, id2);
+	ids[0] = id2;
+	memset(&seen, 0, sizeof(seen));
+	r = lifecycle_refresh_start(env, ids, 1, false, async_done, &seen, &err);
+	ok(r && !seen.done, "a fresh account: start does not call done itself");
+	loop_run_until(env->loop, &seen.done, NULL);
+	ok(seen.calls == 1 && !seen.refreshed && strcmp(seen.message, "still valid") == 0,
+	   "... done says \"still valid\" (%s)", seen.message);
+
+	/* Cancelled before the answer: done is never called, the lock is free. */
+	stub_control(env->loop, "{\"delay\": 300}");
+	ids[0] = id;
+	memset(&seen, 0, sizeof(seen));
+	r = lifecycle_refresh_start(env, ids, 1, true, async_done, &seen, &err);
+	ok(r != NULL, "a forced asynchronous refresh starts");
+	loop_add_timer(env->loop, 100, async_tick, &ticks);
+	int before = ticks;
+	while (ticks == before)
+		loop_run_once(env->loop, -1, NULL);
+	lifecycle_refresh_cancel(r);
+	loop_add_timer(env->loop, 600, async_tick, &ticks);
+	before = ticks;
+	while (ticks == before)
+		loop_run_once(env->loop, -1, NULL);
+	ok(seen.calls == 0, "... cancelled in flight: done is never called");
+	struct credential *cred = NULL;
+	enum aiauth_status st = lifecycle_ensure_fresh(env, id, false, &cred, &err);
+	ok(st == AIAUTH_OK, "... and the account's lock was released (%s)",
+	   err ? err->message : "ok");
+	CREDENTIAL_FREE(cred);
+	error_clear(&err);
+}
+
 /* Another process holds an account's lock for about a second, then saves
  * the token it refreshed: refresh_many must wait for it and take that
  * token, while the other account goes ahead. */
@@ -859,6 +951,7 @@ int main(void)
 	test_invalid_grant(&env);
 	test_retries(&env);
 	test_many(&env);
+	test_async(&env);
 	test_locked(&env);
 	test_api_key(&env);
 
