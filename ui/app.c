@@ -548,6 +548,8 @@ static void draw_bottom(struct tui *t)
 		return;
 	}
 	struct screen *top = tui_top(t);
+	if (top && top->ops->own_key_bar)
+		return;
 	widget_keybar(t, stdscr, y, 0, COLS, top ? top->ops->keys : NULL, true);
 }
 
@@ -762,6 +764,14 @@ static void curses_start(struct tui *t)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* Home and End as xterm, tmux and the Linux console send them, whatever
+	 * TERM's terminfo says, so they never arrive as Esc plus letters. */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[F", KEY_END);
+	define_key("\033OH", KEY_HOME);
+	define_key("\033OF", KEY_END);
 	define_key("\033[200~", TUI_KEY_PASTE_BEGIN);
 	define_key("\033[201~", TUI_KEY_PASTE_END);
 	colours_init(t);

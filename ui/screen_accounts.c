@@ -1373,4 +1373,5 @@ const struct screen_ops screen_accounts = {
 	.resume = accounts_resume,
 	.close = accounts_close,
 	.keys = accounts_keys,
+	.own_key_bar = true,
 };

@@ -86,6 +86,9 @@ struct screen_ops {
 	void (*close)(struct screen *s);
 	/* Keys of this screen, terminated by {NULL, NULL}; may be NULL. */
 	const struct tui_key *keys;
+	/* The screen draws its own key bar: the bottom row then shows only the
+	 * status message (else the framework draws `keys` there). */
+	bool own_key_bar;
 };
 
 struct screen {

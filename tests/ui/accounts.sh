@@ -102,6 +102,7 @@ like "$s" "● +work +api_key +ready" "the active mark, label, method and status
 like "$s" "^ +spare +api_key" "a second account without the active mark"
 like "$s" "● +sub1 +token +ready" "an OAuth account (stored token) shows ready"
 like "$s" "Secrets are kept in the encrypted file" "the footer says where secrets are kept"
+is "$(printf '%s\n' "$s" | grep -c "? help")" 1 "one key bar: the framework leaves the bottom row to the screen's own"
 like "$s" "a add +Enter details +Space active +r round robin" "the key bar lists the keys"
 
 # ------------------------------------------------------------ active
