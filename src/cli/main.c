@@ -155,7 +155,10 @@ static int take_global_options(struct cli *cli, enum secret_backend *forced, int
 int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* AIAUTH_LOCALEDIR: a developer and test knob to use message catalogs
+	 * from a build tree instead of the installed ones. */
+	const char *localedir = getenv("AIAUTH_LOCALEDIR");
+	bindtextdomain(PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
 	textdomain(PACKAGE);
 	secret_harden_process();
 

@@ -31,7 +31,7 @@
 # The pane's environment: HOME and the XDG_* directories of common.sh,
 # LANG and LC_ALL = $TMUX_LANG (default C.UTF-8), TERM=tmux-256color (what tmux is; keys such as Home arrive as its terminfo says),
 # NCURSES_NO_UTF8_ACS=1, and DBUS_SESSION_BUS_ADDRESS,
-# AIAUTH_PASSPHRASE_FILE and NO_COLOR when they are set.
+# AIAUTH_PASSPHRASE_FILE, NO_COLOR and AIAUTH_LOCALEDIR when they are set.
 
 TMUX_SOCKET="aiauth-$$"
 
@@ -73,6 +73,7 @@ tmux_start() { # tmux_start COLS ROWS CMD [ARG...]
 	[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && set -- "$@" -e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS"
 	[ -n "${AIAUTH_PASSPHRASE_FILE:-}" ] && set -- "$@" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE"
 	[ -n "${NO_COLOR:-}" ] && set -- "$@" -e "NO_COLOR=$NO_COLOR"
+	[ -n "${AIAUTH_LOCALEDIR:-}" ] && set -- "$@" -e "AIAUTH_LOCALEDIR=$AIAUTH_LOCALEDIR"
 	tmux_stop
 	at_exit tmux_stop
 	_tm -f "$TEST_TMP/tmux.conf" new-session -d -x "$_cols" -y "$_rows" "$@" "exec $_cmd"
