@@ -34,7 +34,15 @@
  *
  * Reading a secret (Test) and deleting one are synchronous calls of the
  * secret store: the file backend's key derivation takes a moment, and the
- * keyring may show an unlock prompt; both happen only on a key press. */
+ * keyring may show an unlock prompt; both happen only on a key press.
+ *
+ * Sync (s) is sync_provider() of the core (sync.h), called from the key
+ * handler: it reads the CLI's file and takes a token the CLI refreshed on
+ * its own in before anything is refreshed (the order sync.h explains), so
+ * it cannot be split into "R, then write".  When the token expires soon it
+ * refreshes inside the call, which runs the loop: keys that arrive then
+ * are refused (syncing), and the account's label is copied before the
+ * call, as a tick may read the store again under it. */
 #include "config.h"
 
 #include <stdio.h>
@@ -52,6 +60,7 @@
 #include "secretstore.h"
 #include "session.h"
 #include "store.h"
+#include "sync.h"
 
 /* ------------------------------------------------------------ keys */
 
@@ -69,7 +78,8 @@
 	X(DELETE, "d", N_("delete"), N_("delete the account and its secret (asks first)"))      \
 	X(TEST, "t", N_("test"), N_("test the credential against the provider's model list"))   \
 	X(REFRESH, "R", N_("refresh"), N_("refresh the account's OAuth token now"))             \
-	X(SYNC, "s", N_("sync"), N_("write the active accounts to the CLI tools' own files"))   \
+	X(SYNC, "s", N_("sync"),                                                                 \
+	  N_("write the account into its CLI's credential file (Claude Code, Codex, Gemini CLI)")) \
 	X(CANCEL, "Esc", NULL, N_("close the details; stop a test in progress"))               \
 	X(HELP, "?", N_("help"), N_("list every key"))                                          \
 	X(QUIT, "q", N_("quit"), N_("quit aiauth"))
@@ -166,6 +176,7 @@ struct accounts {
 	char **auto_tried; /* ids refreshed automatically once already */
 	size_t n_auto_tried;
 
+	bool syncing;     /* inside sync_provider(), which may run the loop */
 	char *pending_id; /* the account a dialog (rename, delete) is about */
 	bool quit_armed;  /* q was pressed once during a refresh */
 	long minute;      /* time()/60 at the last draw: expiry texts change */
@@ -1170,6 +1181,54 @@ static void refresh_expiring(struct accounts *st)
 	}
 }
 
+/* ------------------------------------------------------------ sync */
+
+/* Write the selected account into its provider's CLI file: the row the
+ * person points at, as every other key acts on (`aiauth sync P --account
+ * A`), even when it is not the active one. */
+static int sync_selected(struct accounts *st, const struct account *a)
+{
+	if (!sync_has_file(a->provider)) {
+		tui_status(st->tui,
+		           _("%s has no CLI credential file: sync writes claude, chatgpt and google "
+		             "accounts (and openai API keys, into Codex's file)."),
+		           a->provider);
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	if (st->refresh && id_in(st->refresh_ids, st->n_refresh, a->id)) {
+		tui_status(st->tui, "%s", _("That account is being refreshed; sync it afterwards."));
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	char *provider = xstrdup(a->provider), *id = xstrdup(a->id), *label = xstrdup(a->label);
+	struct sync_result r = {0};
+	struct aiauth_error *err = NULL;
+	st->syncing = true;
+	enum aiauth_status status = sync_provider(st->session, provider, id, 0, &r, &err);
+	st->syncing = false;
+	if (status != AIAUTH_OK) {
+		tui_status(st->tui, _("Cannot sync \"%s\": %s"), label,
+		           err ? err->message : _(status_text(status)));
+	} else {
+		/* The last sentence says where things stand (written, or already
+		 * there); a take-in before it matters more than the warning. */
+		const char *line = r.n_lines ? r.lines[r.n_lines - 1] : _("Nothing to sync.");
+		if (r.took_in && r.n_lines > 1)
+			tui_status(st->tui, "%s %s", r.lines[0], line);
+		else if (r.warning)
+			tui_status(st->tui, "%s (%s)", line, r.warning);
+		else
+			tui_status(st->tui, "%s", line);
+	}
+	sync_result_clear(&r);
+	error_clear(&err);
+	free(provider);
+	free(id);
+	free(label);
+	/* A take-in changed the account's expiry and status. */
+	reload(st);
+	return TUI_HANDLED | TUI_REDRAW;
+}
+
 /* ------------------------------------------------------------ hooks */
 
 static void move_selection(struct accounts *st, enum accounts_move m)
@@ -1242,7 +1301,7 @@ static int accounts_tick(struct screen *s)
 	if (reload_if_changed(st))
 		flags |= TUI_REDRAW;
 	long minute = (long)(time(NULL) / 60);
-	if (minute != st->minute) {
+	if (minute != st->minute && !st->syncing) {
 		refresh_expiring(st);
 		flags |= TUI_REDRAW; /* "expires in" moved on */
 	}
@@ -1272,8 +1331,12 @@ static int accounts_key(struct screen *s, int ch, bool is_char)
 	reload_if_changed(st);
 	struct account *a = selected(st);
 	const struct row *r = st->have_sel ? &st->rows[st->sel] : NULL;
+	if (st->syncing) {
+		tui_status(st->tui, "%s", _("Syncing; wait for it to finish."));
+		return TUI_HANDLED | TUI_REDRAW;
+	}
 	bool needs_account = b->action != ACC_ADD && b->action != ACC_HELP &&
-	                     b->action != ACC_QUIT && b->action != ACC_SYNC &&
+	                     b->action != ACC_QUIT &&
 	                     b->action != ACC_CANCEL && b->action != ACC_MOVE;
 	if (needs_account && !a) {
 		tui_status(st->tui, "%s", _("No account yet: press a to add one."));
@@ -1302,8 +1365,7 @@ static int accounts_key(struct screen *s, int ch, bool is_char)
 	case ACC_REFRESH:
 		return refresh_selected(st, a);
 	case ACC_SYNC:
-		tui_status(st->tui, "%s", _("sync arrives with aiauth sync"));
-		return TUI_HANDLED | TUI_REDRAW;
+		return sync_selected(st, a);
 	case ACC_CANCEL:
 		if (st->probe) {
 			probe_cancel(st->probe);

@@ -5,7 +5,13 @@
  * keyring probe has a short timeout; the file backend asks nothing until a
  * secret is written), so the backend named is the one the first secret
  * will go to.  Offers to connect a provider, to import from installed CLIs
- * (only when one of their credential files exists), or to quit. */
+ * (only when one of their credential files exists), or to quit.
+ *
+ * Import is import_tool() of the core (sync.h) for every file found; it
+ * reads files and stores secrets but reaches no network, so it runs in the
+ * key handler.  When it made (or found) an account the accounts screen
+ * takes over, with the outcome in the status line; when it made none the
+ * welcome screen stays, saying why. */
 #include "config.h"
 
 #include <stdio.h>
@@ -17,19 +23,12 @@
 #include "onboarding.h"
 #include "widgets.h"
 #include "screens.h"
+#include "credfiles.h"
 #include "session.h"
+#include "sync.h"
 
-/* Credential files of other tools that `aiauth import` understands. */
-static const struct {
-	const char *path; /* under $HOME */
-	const char *tool; /* untranslated */
-} cli_files[] = {
-	{".claude/.credentials.json", N_("Claude Code")},
-	{".codex/auth.json", N_("Codex")},
-	{".gemini/oauth_creds.json", N_("Gemini CLI")},
-	{".grok/auth.json", N_("Grok CLI")},
-};
-#define N_CLI_FILES (sizeof(cli_files) / sizeof(cli_files[0]))
+/* The credential files of other tools' CLIs: credfiles.h knows them. */
+#define N_CLI_FILES CREDFILE_TOOL_COUNT
 
 enum welcome_button { BTN_CONNECT, BTN_IMPORT, BTN_QUIT };
 
@@ -66,12 +65,15 @@ static char *dup_or_null(const char *s)
 
 static void find_cli_files(struct welcome *w)
 {
-	const char *home = getenv("HOME");
-	for (size_t i = 0; home && *home && i < N_CLI_FILES; i++) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", home, cli_files[i].path);
-		w->found[i] = access(path, F_OK) == 0;
+	for (size_t i = 0; i < N_CLI_FILES; i++) {
+		char *path = NULL;
+		struct aiauth_error *err = NULL;
+		/* No $HOME: nothing can be found, and nothing is offered. */
+		if (credfile_path(credfile_tool((enum credfile_tool)i), NULL, &path, &err) == AIAUTH_OK)
+			w->found[i] = access(path, F_OK) == 0;
 		w->any_found = w->any_found || w->found[i];
+		free(path);
+		error_clear(&err);
 	}
 }
 
@@ -135,7 +137,7 @@ static void button_label(const struct welcome *w, enum welcome_button b, char *b
 				continue;
 			size_t used = strlen(found);
 			snprintf(found + used, sizeof(found) - used, "%s%s", used ? ", " : "",
-			         _(cli_files[i].tool));
+			         credfile_tool((enum credfile_tool)i)->tool_name);
 		}
 		snprintf(buf, n, _("Import from installed CLIs (found: %s)"), found);
 		return;
@@ -183,6 +185,51 @@ static void welcome_draw(struct screen *s)
 	}
 }
 
+/* Import every file found (see the header comment). */
+static int import_found(struct welcome *w)
+{
+	struct tui *t = w->t;
+	size_t imported = 0;
+	char last[512] = "", problem[512] = "";
+	for (size_t i = 0; i < N_CLI_FILES; i++) {
+		if (!w->found[i])
+			continue;
+		const struct credfile_tool_info *tool = credfile_tool((enum credfile_tool)i);
+		struct import_result r = {0};
+		struct aiauth_error *err = NULL;
+		enum aiauth_status st = import_tool(tui_session(t), tool, &r, &err);
+		if (st == AIAUTH_OK) {
+			imported++;
+			snprintf(last, sizeof(last), "%s", r.line ? r.line : "");
+		} else if (!problem[0] && !(st == AIAUTH_UNSUPPORTED && tool->unsupported)) {
+			/* Grok's file is found but never read: not a problem. */
+			snprintf(problem, sizeof(problem), "%s", err ? err->message : _(status_text(st)));
+		}
+		if (st == AIAUTH_OK && r.warning && !problem[0])
+			snprintf(problem, sizeof(problem), "%s", r.warning);
+		import_result_clear(&r);
+		error_clear(&err);
+	}
+	if (!imported) {
+		if (problem[0])
+			tui_status(t, _("Nothing was imported: %s"), problem);
+		else
+			tui_status(t, "%s", _("Nothing was imported: the files found hold no sign-in aiauth "
+			                      "can read."));
+		return TUI_HANDLED | TUI_REDRAW;
+	}
+	/* w belongs to the dead screens from here on: copy what is needed first. */
+	if (!tui_reset(t, &screen_accounts, NULL))
+		return TUI_HANDLED | TUI_REDRAW;
+	if (problem[0])
+		tui_status(t, "%s %s", last, problem);
+	else if (imported > 1)
+		tui_status(t, _("Imported %zu sign-ins from installed CLIs."), imported);
+	else
+		tui_status(t, "%s", last);
+	return TUI_HANDLED | TUI_REDRAW;
+}
+
 static int press(struct welcome *w, enum welcome_button b)
 {
 	switch (b) {
@@ -191,10 +238,7 @@ static int press(struct welcome *w, enum welcome_button b)
 		tui_push(w->t, &screen_picker, NULL);
 		return TUI_HANDLED | TUI_REDRAW;
 	case BTN_IMPORT:
-		tui_status(w->t, "%s",
-		           _("Importing from installed CLIs arrives with 'aiauth import'; connect a "
-		             "provider here meanwhile."));
-		return TUI_HANDLED | TUI_REDRAW;
+		return import_found(w);
 	case BTN_QUIT:
 		return TUI_HANDLED | TUI_QUIT;
 	}

@@ -146,6 +146,29 @@ ok $? "Enter renames and says so"
 is "$(account kind office)" "api_key" "list --json knows the account as office"
 like "$(shot)" "office +api_key" "the list shows the new label"
 
+# ------------------------------------------------------------ sync
+# s writes the selected account into its CLI's file (here Claude Code's),
+# through the core's sync_provider(): sub2, not the active sub1.
+CLAUDE_FILE="$HOME/.claude/.credentials.json"
+ok $([ ! -e "$CLAUDE_FILE" ]; echo $?) "no Claude Code file before the sync"
+select_label sub2
+ui_keys s
+ui_wait_for "Wrote claude account \"sub2\" to ~/\.claude/\.credentials\.json"
+ok $? "s on a claude account writes its file and says so in the status line"
+is "$(file_mode "$CLAUDE_FILE" 2>/dev/null)" 600 "the file is 0600"
+is "$(json_get "$(cat "$CLAUDE_FILE" 2>/dev/null || echo '{}')" \
+	'(j.claudeAiOauth || {}).accessToken')" "$TOKEN_SUB2" \
+	"it holds the selected account's token (sub2, not the active sub1)"
+ui_keys s
+ui_wait_for "~/\.claude/\.credentials\.json already holds claude account \"sub2\""
+ok $? "a second s finds the file up to date"
+# A provider with no CLI file: a status message naming those that have one.
+select_label lonely
+ui_keys s
+ui_wait_for "mistral has no CLI credential file: sync writes claude, chatgpt and google"
+ok $? "s on a mistral account says which providers have CLI files"
+ok $([ ! -e "$HOME/.codex" ] && [ ! -e "$HOME/.gemini" ]; echo $?) "and writes no other file"
+
 # ------------------------------------------------------------ delete
 select_label lonely
 ui_keys d
@@ -182,9 +205,6 @@ ui_wait_for "\"spare\": invalid key \(HTTP 401"
 ok $? "a wrong key tests as invalid key (HTTP 401)"
 
 # ------------------------------------------------------------ other keys
-ui_keys s
-ui_wait_for "sync arrives with aiauth sync"
-ok $? "s says when sync arrives"
 select_label office
 ui_keys R
 ui_wait_for "nothing to refresh: only OAuth tokens expire"
@@ -196,9 +216,11 @@ ui_wait_for "● +sub2" 3
 ok $? "a change made by another aiauth shows without a key press"
 
 ui_keys '?'
-ui_wait_for "round-robin pool"
-s=$(shot)
+# "round-robin pool" is cut at the overlay's edge in 80 columns; this was
+# waited for, and the wait's outcome never checked.
+ui_wait_for "list every key"
 ok $? "? opens the help overlay"
+s=$(shot)
 like "$s" "delete the account and its secret" "the help lists delete"
 like "$s" "test the credential" "the help lists test"
 like "$s" "refresh the account's OAuth token now" "the help lists refresh"

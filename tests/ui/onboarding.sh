@@ -177,15 +177,40 @@ run token openai
 is "$OUT" "$GOOD" "aiauth token openai gives the key that was pasted"
 
 # ------------------------------------------------ import button when found
+# A Codex file with nothing in it first: nothing imported, the welcome
+# screen stays and says why.  Then a real sign-in: imported, and the
+# accounts screen takes over.
 mkdir -p "$HOME/.codex"
 printf '{}\n' >"$HOME/.codex/auth.json"
 rm -f "$XDG_CONFIG_HOME/aiauth/accounts.json"
 start_aiauth
 wait_screen 'Welcome to aiauth' "welcome again"
-like "$SCREEN" 'Import from installed CLIs \(found: Codex\)' "the import button shows what was found"
+like "$SCREEN" 'Import from installed CLIs \(found: Codex CLI\)' "the import button shows what was found"
 tmux_keys Down Enter
-wait_screen "aiauth import" "import"
-like "$SCREEN" "arrives with 'aiauth import'" "and says that import arrives with aiauth import"
+wait_screen "Nothing was imported" "empty import"
+like "$SCREEN" 'Nothing was imported: ~/\.codex/auth\.json holds no credentials' \
+	"a file with no sign-in: the status line says so"
+like "$SCREEN" 'Welcome to aiauth' "and the welcome screen stays"
+
+# An unsigned JWT as Codex keeps its id_token (the email is in its claims).
+jwt() {
+	printf 'eyJhbGciOiJub25lIn0.%s.c2ln' \
+		"$(printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+}
+printf '{"OPENAI_API_KEY":null,"tokens":{"id_token":"%s","access_token":"at-codex-imp","refresh_token":"rt-codex-imp","account_id":"acct-1"},"last_refresh":"2025-01-01T00:00:00Z"}' \
+	"$(jwt '{"email":"dev@example.test"}')" >"$HOME/.codex/auth.json"
+tmux_keys Enter
+wait_screen 'dev@example\.test +import' "imported"
+like "$SCREEN" 'dev@example\.test +import' "Import moves on to the accounts screen, which lists the imported account"
+like "$SCREEN" 'Imported the sign-in of Codex CLI as chatgpt account' "and the status line says what was imported"
+unlike "$SCREEN" 'Welcome to aiauth' "the welcome screen is gone"
 quit_cleanly "the import session"
+run list --json
+is "$(json_get "$OUT" "(j.accounts.find(a => a.provider === 'chatgpt') || {}).email")" \
+	dev@example.test "aiauth list --json has the imported ChatGPT account"
+is "$(json_get "$OUT" "(j.accounts.find(a => a.provider === 'chatgpt') || {}).method")" import \
+	"made by import"
+run token chatgpt
+is "$OUT" at-codex-imp "aiauth token chatgpt gives the file's access token"
 
 done_testing
