@@ -110,9 +110,15 @@ like "$s1" "▀|▄" "with a QR code of the complete URL beside it"
 left1=$(screen_left "$s1")
 # The framework ticks once a second, not in step with the code's expiry:
 # two seconds apart, the figure has gone down at least once.
+bytes0=$(wc -c <"$TM_LOG")
 sleep 2
+bytes1=$(wc -c <"$TM_LOG")
 s2=$(tm_screen)
 left2=$(screen_left "$s2")
+# Only what changed is redrawn: two ticks of the countdown cost a few
+# cells, never a repaint of the 80x24 screen (2,000 bytes and more).
+echo "# terminal output during two seconds of countdown: $((bytes1 - bytes0)) bytes"
+ok $(( bytes1 - bytes0 < 400 ? 0 : 1 )) "a countdown second does not repaint the screen ($((bytes1 - bytes0)) bytes in 2 s)"
 ok $(( ${left2:-9999} < ${left1:-0} ? 0 : 1 )) "the countdown goes down ($left1 s, then $left2 s)"
 is "$(screen_code "$s2")" "$code" "the code stays the same meanwhile"
 browser_device "$OIDC_ISSUER/device" --code "$code" --login alice >/dev/null
