@@ -15,6 +15,8 @@
  *   loop callback can reset the stack under itself and return safely. */
 #include "config.h"
 
+#include "browser.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -346,12 +348,7 @@ void tui_touch(struct tui *t)
 
 bool tui_headless(void)
 {
-	const char *ssh = getenv("SSH_CONNECTION");
-	const char *x = getenv("DISPLAY");
-	const char *w = getenv("WAYLAND_DISPLAY");
-	if (ssh && *ssh)
-		return true;
-	return !(x && *x) && !(w && *w);
+	return !browser_available();
 }
 
 /* Standard base64 (RFC 4648 §4) for OSC 52; a dozen lines do not justify a

@@ -22,6 +22,8 @@
  * character is drawn, and it is wiped when used or dropped. */
 #include "config.h"
 
+#include "browser.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,7 +258,7 @@ static void attempt_start(struct browser_screen *b)
 	                                 &err) != AIAUTH_OK)
 		goto fail;
 	if (!tui_headless())
-		b->opened = signin_open_browser(b->url);
+		b->opened = browser_launch(b->url);
 	return;
 fail:
 	loopback_free(b->lb);
@@ -364,7 +366,7 @@ static int browser_key(struct screen *s, int ch, bool is_char)
 		if (tui_headless())
 			tui_status(b->tui, "%s",
 			           _("No browser can be opened here: open the address on another device."));
-		else if ((b->opened = signin_open_browser(b->url)))
+		else if ((b->opened = browser_launch(b->url)))
 			tui_status(b->tui, "%s", _("Opening the browser..."));
 		else
 			tui_status(b->tui, "%s", _("The browser could not be started."));

@@ -23,6 +23,8 @@
  * the credential goes straight from the flow to session_save_oauth(). */
 #include "config.h"
 
+#include "browser.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,7 +246,7 @@ static int device_key(struct screen *s, int ch, bool is_char)
 				tui_status(d->tui, "%s",
 				           _("No browser can be opened here: open the address on another "
 				             "device."));
-			else if (signin_open_browser(complete ? complete : uri))
+			else if (browser_launch(complete ? complete : uri))
 				tui_status(d->tui, "%s", _("Opening the browser..."));
 			else
 				tui_status(d->tui, "%s", _("The browser could not be started."));

@@ -14,44 +14,6 @@
 #include "signin.h"
 #include "widgets.h"
 
-/* ------------------------------------------------------------ browser */
-
-bool signin_open_browser(const char *url)
-{
-	const char *b = getenv("BROWSER");
-	char *prog = b && *b ? strndup(b, strcspn(b, ":")) : strdup("xdg-open");
-	if (!prog || !*prog) {
-		free(prog);
-		return false;
-	}
-	char *argv[] = {prog, (char *)url, NULL};
-	/* Everything the children need is ready before fork: between fork and
-	 * exec only async-signal-safe calls are made.  The browser is detached
-	 * (double fork, own session) so it is never waited for and never gets
-	 * the terminal: its chatter would land in the middle of the screen. */
-	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t pid = fork();
-	if (pid == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		if (nul >= 0) {
-			dup2(nul, STDIN_FILENO);
-			dup2(nul, STDOUT_FILENO);
-			dup2(nul, STDERR_FILENO);
-		}
-		secret_before_exec();
-		execvp(prog, argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	if (nul >= 0)
-		close(nul);
-	free(prog);
-	return pid > 0;
-}
-
 /* ------------------------------------------------------------ URLs */
 
 int signin_url_rows(const char *url, int x, int width)

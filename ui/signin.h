@@ -10,11 +10,6 @@
 
 #include "tui.h"
 
-/* Start $BROWSER (its first entry, as xdg-utils reads the list) or xdg-open
- * with `url` as its only argument: no shell, detached, its output to
- * /dev/null (it must not write over the screen).  Callers check
- * tui_headless() first.  False when it could not be started. */
-bool signin_open_browser(const char *url);
 
 /* A URL on the screen: a person copies it with the mouse, so it must be
  * one line of text for the terminal, never broken into rows with

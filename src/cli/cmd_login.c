@@ -7,18 +7,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "browser.h"
 #include "credential.h"
 #include "lifecycle.h"
 #include "oauth.h"
-
-/* Over SSH, or without a display, no browser can be opened here. */
-static bool headless(void)
-{
-	const char *ssh = getenv("SSH_CONNECTION");
-	const char *x = getenv("DISPLAY");
-	const char *wl = getenv("WAYLAND_DISPLAY");
-	return (ssh && *ssh) || !((x && *x) || (wl && *wl));
-}
 
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
@@ -70,7 +62,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	if (!device && !browser && !paste) {
 		if (no_wait)
 			paste = true;
-		else if (headless())
+		else if (!browser_available())
 			device = can_device, paste = !can_device;
 		else
 			browser = can_browser, device = !can_browser;

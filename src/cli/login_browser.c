@@ -6,6 +6,8 @@
  * a browser is opened: over SSH the person opens it elsewhere. */
 #include "config.h"
 
+#include "browser.h"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -25,54 +27,6 @@
 /* How long the listener waits for the browser. */
 #define LOOPBACK_WAIT_MS (5 * 60 * 1000)
 
-/* ------------------------------------------------------------ browser */
-
-/* A browser can be shown here: a display, and not an SSH session (whose
- * DISPLAY would open the browser on a forwarded screen, if anywhere). */
-static bool have_display(void)
-{
-	const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
-	const char *ssh = getenv("SSH_CONNECTION");
-	return ((x && *x) || (w && *w)) && !(ssh && *ssh);
-}
-
-/* Start $BROWSER (its first entry, as xdg-utils reads the list) or
- * xdg-open with the URL as its only argument: no shell.  The browser is
- * detached (double fork, own session, output to /dev/null) and never
- * waited for; only the short-lived middle child is reaped. */
-static void open_browser(const char *url)
-{
-	const char *b = getenv("BROWSER");
-	char *prog = b && *b ? strndup(b, strcspn(b, ":")) : strdup("xdg-open");
-	if (!prog || !*prog) {
-		free(prog);
-		return;
-	}
-	char *argv[] = {prog, (char *)url, NULL};
-	/* Everything the children need is ready before fork: between fork and
-	 * exec only async-signal-safe calls are made (libsecret may have
-	 * started threads). */
-	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t pid = fork();
-	if (pid == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		if (nul >= 0) {
-			dup2(nul, STDIN_FILENO);
-			dup2(nul, STDOUT_FILENO);
-			dup2(nul, STDERR_FILENO);
-		}
-		secret_before_exec();
-		execvp(prog, argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	if (nul >= 0)
-		close(nul);
-	free(prog);
-}
 
 /* ------------------------------------------------------------ waiting */
 
@@ -307,10 +261,10 @@ int login_browser(struct cli *cli, const struct provider *p, const struct login_
 		goto out;
 	}
 
-	bool opened = have_display();
+	bool opened = browser_available();
 	show_url(p, url, opened);
 	if (opened)
-		open_browser(url);
+		browser_launch(url);
 
 	if (paste) {
 		if ((st = read_paste(false, &input, &err)) != AIAUTH_OK ||
