@@ -40,10 +40,15 @@ void ob_buttons(struct tui *t, WINDOW *win, int y, int x, const char *const *lab
 
 int ob_methods(const struct provider *p, unsigned out[4])
 {
-	static const unsigned order[] = {AUTH_METHOD_BROWSER, AUTH_METHOD_DEVICE,
-	                                 AUTH_METHOD_API_KEY, AUTH_METHOD_NONE};
+	/* Where no browser can be opened (SSH, no display) the device code comes
+	 * first: it is the flow that works from here without a paste. */
+	static const unsigned desktop[] = {AUTH_METHOD_BROWSER, AUTH_METHOD_DEVICE,
+	                                   AUTH_METHOD_API_KEY, AUTH_METHOD_NONE};
+	static const unsigned headless[] = {AUTH_METHOD_DEVICE, AUTH_METHOD_BROWSER,
+	                                    AUTH_METHOD_API_KEY, AUTH_METHOD_NONE};
+	const unsigned *order = tui_headless() ? headless : desktop;
 	int n = 0;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+	for (size_t i = 0; i < 4; i++)
 		if (p->methods & order[i])
 			out[n++] = order[i];
 	return n;
