@@ -72,8 +72,17 @@ static void wrap_now(void *ctx)
 	int hn = snprintf(head, sizeof(head), "\0337\033[0m\033[%d;1H", w->y + 1);
 	size_t len = strlen(w->url);
 	fflush(stdout);
+	/* The run is also an OSC 8 hyperlink (zero width; terminals without
+	 * hyperlinks ignore it), so a click opens the whole URL. */
+	static const char link_open[] = "\033]8;;", link_end[] = "\033\\",
+	                  link_close[] = "\033]8;;\033\\";
 	if (write(STDOUT_FILENO, head, (size_t)hn) != hn ||
-	    write(STDOUT_FILENO, w->url, len) != (ssize_t)len || write(STDOUT_FILENO, "\0338", 2) != 2)
+	    write(STDOUT_FILENO, link_open, sizeof(link_open) - 1) != (ssize_t)(sizeof(link_open) - 1) ||
+	    write(STDOUT_FILENO, w->url, len) != (ssize_t)len ||
+	    write(STDOUT_FILENO, link_end, sizeof(link_end) - 1) != (ssize_t)(sizeof(link_end) - 1) ||
+	    write(STDOUT_FILENO, w->url, len) != (ssize_t)len ||
+	    write(STDOUT_FILENO, link_close, sizeof(link_close) - 1) != (ssize_t)(sizeof(link_close) - 1) ||
+	    write(STDOUT_FILENO, "\0338", 2) != 2)
 		return; /* a short write leaves the curses rows, still readable */
 }
 

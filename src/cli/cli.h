@@ -7,6 +7,7 @@
 #define AIAUTH_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "registry.h"
@@ -39,6 +40,12 @@ enum aiauth_status cli_passphrase(void *ctx, bool creating, struct secret **out,
 /* Free the session (and with it the secret store, registry and loop);
  * before exec and at the end of main(). */
 void cli_close(struct cli *cli);
+
+/* Print a URL on a line of its own.  On a terminal it is also an OSC 8
+ * hyperlink, so it can be clicked whole even if the terminal wraps it;
+ * terminals without hyperlinks ignore the sequence.  Piped output gets the
+ * plain URL only. */
+void cli_print_url(FILE *out, const char *url);
 
 /* prompt.c: reading what a person types or pipes in. */
 bool prompt_stdin_is_tty(void);

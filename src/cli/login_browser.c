@@ -154,7 +154,7 @@ static void show_url(const struct provider *p, const char *url, bool browser_ope
 		       _(p->name));
 	else
 		printf(_("Open this address in a browser to sign in to %s:\n"), _(p->name));
-	printf("%s\n", url);
+	cli_print_url(stdout, url);
 	fflush(stdout);
 }
 

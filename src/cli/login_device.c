@@ -99,7 +99,9 @@ static void show_codes(struct device_ui *ui)
 	const char *code = device_flow_user_code(ui->flow);
 
 	fprintf(stderr, _("To sign in to %s, open this page in a browser:\n"), _(ui->p->name));
-	fprintf(stderr, "\n%s\n\n", uri);
+	fputc('\n', stderr);
+	cli_print_url(stderr, uri);
+	fputc('\n', stderr);
 	fprintf(stderr, "%s\n", _("and enter this code:"));
 	if (ui->tty)
 		fprintf(stderr, "\n    \033[1m%s\033[0m\n\n", code);
@@ -107,7 +109,9 @@ static void show_codes(struct device_ui *ui)
 		fprintf(stderr, "\n    %s\n\n", code);
 	if (complete) {
 		fprintf(stderr, "%s\n", _("Or open this page, which fills in the code for you:"));
-		fprintf(stderr, "\n%s\n\n", complete);
+		fputc('\n', stderr);
+		cli_print_url(stderr, complete);
+		fputc('\n', stderr);
 	}
 	ui->shown = true;
 	ui->interval = device_flow_interval(ui->flow);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -158,4 +159,20 @@ enum aiauth_status prompt_read_stdin_line(size_t max, struct secret **out,
                                           struct aiauth_error **err)
 {
 	return read_stdin(max, true, out, err);
+}
+
+void cli_print_url(FILE *out, const char *url)
+{
+	const char *term = getenv("TERM");
+	bool links = isatty(fileno(out)) && term && *term && strcmp(term, "dumb") != 0 &&
+	             strcmp(term, "linux") != 0;
+	/* A URL with control characters is not printed as a link (nor at all
+	 * raw): it came from a server and must not drive the terminal. */
+	for (const char *c = url; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			links = false;
+	if (links)
+		fprintf(out, "\033]8;;%s\033\\%s\033]8;;\033\\\n", url, url);
+	else
+		fprintf(out, "%s\n", url);
 }

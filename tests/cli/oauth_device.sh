@@ -60,6 +60,16 @@ unlike "$(cat "$TEST_TMP/l1")" "$OUT" "the sign-in never printed the token"
 polls=$(oidc_count "token urn:ietf:params:oauth:grant-type:device_code")
 ok $((polls < 1)) "the token endpoint was polled"
 
+# On a terminal the URL is also an OSC 8 hyperlink; piped, it stays plain.
+if command -v script >/dev/null 2>&1; then
+	TERM=xterm-256color timeout 5 script -qfec "$AIAUTH login testidp --device" \
+		"$TEST_TMP/pty.log" </dev/null >/dev/null 2>&1
+	grep -q "$(printf '\033')]8;;$OIDC_ISSUER/device" "$TEST_TMP/pty.log"
+	ok $? "on a terminal the verification URL is an OSC 8 hyperlink"
+fi
+grep -q "$(printf '\033')]8;;" "$TEST_TMP/l1"
+ok $((! $?)) "piped output has no hyperlink escapes"
+
 # Denied.
 login_bg "$TEST_TMP/l2" testidp --device
 wait_for "$TEST_TMP/l2" "$OIDC_ISSUER"

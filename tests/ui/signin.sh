@@ -189,6 +189,9 @@ open_method testidp Browser
 tm_wait "Waiting for the browser"
 ok $? "the browser panel waits for the loopback redirect"
 url=$(tm_screen_joined | grep -Eo "$OIDC_ISSUER/auth\\?[^ ]*" | head -1)
+sleep 0.3
+grep -aqF "$(printf '\033')]8;;$url$(printf '\033')" "$TM_LOG"
+ok $? "the long URL is also sent as an OSC 8 hyperlink to the whole address"
 browser_authorize "$url" --login carol >/dev/null
 ok $? "the person signs in; the browser is sent back to the listener"
 tm_wait "carol@example.test"
