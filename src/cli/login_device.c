@@ -204,7 +204,7 @@ static int report_end(struct device_ui *ui)
 
 int login_device(struct cli *cli, const struct provider *p, const struct login_options *opts)
 {
-	struct loop *loop = NULL;
+	struct loop *loop = NULL; /* the command's, freed by cli_close() */
 	struct oauth_endpoints ep = {0};
 	struct aiauth_error *err = NULL;
 	struct device_ui ui = {0};
@@ -212,7 +212,7 @@ int login_device(struct cli *cli, const struct provider *p, const struct login_o
 	bool handlers = false;
 	int rc;
 
-	if (loop_new(&loop, &err) != AIAUTH_OK ||
+	if (session_loop(cli->session, &loop, &err) != AIAUTH_OK ||
 	    oauth_endpoints_resolve(loop, p, &ep, &err) != AIAUTH_OK) {
 		rc = cli_fail(&err);
 		goto out;
@@ -280,6 +280,5 @@ out:
 	}
 	DEVICE_FLOW_FREE(ui.flow);
 	oauth_endpoints_clear(&ep);
-	loop_free(loop);
 	return rc;
 }
