@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "debug.h"
 #include "http.h"
 #include "ui.h"
 
@@ -152,6 +153,22 @@ static int take_global_options(struct cli *cli, enum secret_backend *forced, int
 	return 0;
 }
 
+/* AIAUTH_DEBUG (debug.h).  The first line names the command, never its
+ * arguments: one of them may be a code pasted by hand. */
+static void start_debug(int argc, char **argv)
+{
+	const char *name = argc < 2 ? "(screens)" : "(unknown command)";
+	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			name = commands[i].name;
+	char what[96];
+	snprintf(what, sizeof(what), "aiauth %s %s", PACKAGE_VERSION, name);
+	struct aiauth_error *err = NULL;
+	if (debug_init(getenv("AIAUTH_DEBUG"), what, &err) != AIAUTH_OK)
+		cli_warn("%s", err ? err->message : _("the debug output cannot be written"));
+	error_clear(&err);
+}
+
 int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
@@ -170,9 +187,17 @@ int main(int argc, char **argv)
 	int rc = take_global_options(&cli, &forced, &argc, argv);
 	if (rc)
 		return rc;
+	start_debug(argc, argv);
 
-	if (argc < 2)
-		return ui_main((int)forced, cli.passphrase_file);
+	if (argc < 2) {
+		/* The screens draw on the terminal: trace lines must not. */
+		debug_quiet_terminal(true);
+		rc = ui_main((int)forced, cli.passphrase_file);
+		debug_quiet_terminal(false);
+		debug_log("exit status %d", rc);
+		debug_close();
+		return rc;
+	}
 	const char *name = argv[1];
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
 		printf("aiauth %s\n", PACKAGE_VERSION);
@@ -214,5 +239,7 @@ int main(int argc, char **argv)
 		perror("aiauth: standard output");
 		rc = 1;
 	}
+	debug_log("exit status %d", rc);
+	debug_close();
 	return rc;
 }
