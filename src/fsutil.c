@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "fsutil.h"
 
 char *path_join(const char *dir, const char *name)
@@ -320,6 +322,13 @@ enum aiauth_status fs_read_secret(const char *path, size_t max, struct secret **
 	return AIAUTH_OK;
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 enum aiauth_status fs_lock(const char *lock_path, bool exclusive, int *fd,
                            struct aiauth_error **err)
 {
@@ -329,13 +338,24 @@ enum aiauth_status fs_lock(const char *lock_path, bool exclusive, int *fd,
 		return error_set(err, AIAUTH_IO, _("cannot open lock file %s: %s"), lock_path,
 		                 strerror(e));
 	}
-	while (flock(lfd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+	/* Try first without waiting, so that a wait shows in the trace. */
+	int how = exclusive ? LOCK_EX : LOCK_SH;
+	int64_t waited_since = -1;
+	while (flock(lfd, waited_since < 0 ? how | LOCK_NB : how) != 0) {
 		if (errno == EINTR)
 			continue;
+		if (errno == EWOULDBLOCK && waited_since < 0) {
+			waited_since = monotonic_ms();
+			debug_log("lock: waiting for %s (%s)", lock_path, exclusive ? "exclusive" : "shared");
+			continue;
+		}
 		int e = errno;
 		close(lfd);
 		return error_set(err, AIAUTH_IO, _("cannot lock %s: %s"), lock_path, strerror(e));
 	}
+	if (waited_since >= 0)
+		debug_log("lock: got %s after %lld ms", lock_path,
+		          (long long)(monotonic_ms() - waited_since));
 	*fd = lfd;
 	return AIAUTH_OK;
 }

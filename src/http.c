@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 
+#include "debug.h"
 #include "http.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
@@ -33,6 +34,10 @@ struct http_transfer {
 	size_t max_body;
 	bool too_large;
 	bool in_callback; /* http_cancel() from the done callback is a no-op */
+	/* For the trace (debug.h): the URL with its query values redacted. */
+	int64_t started_ms;
+	char dbg_method[8];
+	char dbg_url[512];
 	http_done_fn done;
 	void *ctx;
 	struct http_response resp;
@@ -210,6 +215,35 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+static const char *outcome_name(enum http_outcome o)
+{
+	switch (o) {
+	case HTTP_DONE: return "done";
+	case HTTP_UNREACHABLE: return "unreachable";
+	case HTTP_TLS: return "TLS error";
+	case HTTP_TIMEOUT: return "timeout";
+	case HTTP_TOO_LARGE: return "too large";
+	case HTTP_REFUSED_URL: return "refused URL";
+	default: return "failed";
+	}
+}
+
+/* One trace line per request, never with a body or a header: curl's own
+ * message (errbuf) is left out too, as it may quote the URL. */
+static void trace_done(const struct http_transfer *t, CURLcode rc)
+{
+	if (!debug_on())
+		return;
+	long long ms = (long long)(loop_now_ms() - t->started_ms);
+	const struct http_response *r = &t->resp;
+	if (r->outcome == HTTP_DONE)
+		debug_log("http %s %s -> %ld (%zu bytes, %lld ms)", t->dbg_method, t->dbg_url,
+		          r->status, r->body ? r->body->len : 0, ms);
+	else
+		debug_log("http %s %s -> %s (%s, %lld ms)", t->dbg_method, t->dbg_url,
+		          outcome_name(r->outcome), curl_easy_strerror(rc), ms);
+}
+
 static enum http_outcome classify(CURLcode rc, bool too_large)
 {
 	switch (rc) {
@@ -281,6 +315,7 @@ static void on_done(void *easy, int curl_code)
 	} else if (r->outcome != HTTP_DONE) {
 		r->error = one_line(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
 	}
+	trace_done(t, rc);
 	/* A body cut short is no body: nobody should parse half of it. */
 	if (r->outcome != HTTP_DONE) {
 		secure_wipe(r->body->buf, r->body->len);
@@ -390,6 +425,11 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 		goto fail;
 	}
 
+	t->started_ms = loop_now_ms();
+	if (debug_on()) {
+		snprintf(t->dbg_method, sizeof(t->dbg_method), "%s", method);
+		debug_redact_url(req->url, t->dbg_url, sizeof(t->dbg_url));
+	}
 	loop_set_curl_done(loop, on_done);
 	st = loop_curl_add(loop, e, err);
 	if (st != AIAUTH_OK)
@@ -415,6 +455,8 @@ void http_cancel(struct http_transfer *t)
 {
 	if (!t || t->in_callback)
 		return;
+	debug_log("http %s %s cancelled after %lld ms", t->dbg_method, t->dbg_url,
+	          (long long)(loop_now_ms() - t->started_ms));
 	loop_curl_remove(t->loop, t->easy);
 	transfer_free(t);
 }

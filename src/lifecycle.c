@@ -39,6 +39,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "fsutil.h"
 #include "i18n.h"
 #include "lifecycle.h"
@@ -102,6 +103,7 @@ struct lc_run {
 
 static void lc_attempt(struct lc_job *job);
 static void lc_try_lock(void *ctx);
+static int64_t lc_expires_at_of(const struct credential *c);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -122,6 +124,26 @@ bool lifecycle_is_fresh(const struct credential *cred, int64_t now, int64_t min_
 static const char *lc_provider_name(const struct lc_job *job)
 {
 	return job->provider ? _(job->provider->name) : job->account->provider;
+}
+
+/* How trace lines name the job's account (debug.h: never its label). */
+static const char *lc_who(const struct lc_job *job, char *buf, size_t n)
+{
+	return debug_account(job->account ? job->account->provider : NULL,
+	                     job->account ? job->account->id : job->id, buf, n);
+}
+
+/* "expires in 120 s", "expired 5 s ago" or "has no expiry", for the trace. */
+static const char *lc_expiry_text(const struct credential *cred, char *buf, size_t n)
+{
+	int64_t exp = lc_expires_at_of(cred);
+	if (!exp)
+		snprintf(buf, n, "has no expiry");
+	else if (exp >= oauth_now())
+		snprintf(buf, n, "expires in %lld s", (long long)(exp - oauth_now()));
+	else
+		snprintf(buf, n, "expired %lld s ago", (long long)(oauth_now() - exp));
+	return buf;
 }
 
 /* Account ids are 32 hex characters; anything else must not become a path. */
@@ -170,6 +192,11 @@ static enum aiauth_status lc_merge(const struct credential *old, const struct cr
 }
 
 static int64_t lc_expires_at(const struct credential *c)
+{
+	return lc_expires_at_of(c);
+}
+
+static int64_t lc_expires_at_of(const struct credential *c)
 {
 	const struct secret *exp = credential_get(c, "expires_at");
 	if (!exp)
@@ -316,6 +343,13 @@ static void lc_succeed(struct lc_job *job, const struct credential *response)
 	credential_free(job->cred);
 	job->cred = merged;
 	job->refreshed = true;
+	if (debug_on()) {
+		char who[48], exp[48];
+		debug_log("refresh %s: saved the new tokens (%s a new refresh token); the token %s",
+		          lc_who(job, who, sizeof(who)),
+		          credential_get(response, "refresh_token") ? "with" : "without",
+		          lc_expiry_text(merged, exp, sizeof(exp)));
+	}
 
 	struct aiauth_error *rec_err = NULL;
 	lc_clear_message(job);
@@ -346,6 +380,16 @@ static void lc_token_done(void *ctx, struct oauth_token_result *r)
 		return;
 	}
 	const char *desc = r->description ? r->description : status_text(r->status);
+	if (debug_on()) {
+		/* The error code only: a description is the server's text. */
+		char who[48];
+		debug_log("refresh %s: attempt %d failed: HTTP %ld, %s%s%s", lc_who(job, who, sizeof(who)),
+		          job->attempts, r->http_status, status_text(r->status), r->error ? ", " : "",
+		          r->error ? r->error : "");
+		if (r->status != AIAUTH_NEEDS_SIGNIN && r->retryable && job->attempts < LC_MAX_ATTEMPTS)
+			debug_log("refresh %s: retrying in %lld ms", who,
+			          (long long)lc_backoff_ms[job->attempts - 1]);
+	}
 	lc_clear_message(job);
 	if (r->status == AIAUTH_NEEDS_SIGNIN) {
 		/* invalid_grant: the refresh token is dead.  Keep it (a person may
@@ -390,6 +434,11 @@ static void lc_attempt(struct lc_job *job)
 		{"refresh_token", (const char *)rt->buf},
 	};
 	job->attempts++;
+	if (debug_on()) {
+		char who[48];
+		debug_log("refresh %s: attempt %d of %d", lc_who(job, who, sizeof(who)), job->attempts,
+		          LC_MAX_ATTEMPTS);
+	}
 	struct aiauth_error *e = NULL;
 	job->request = oauth_token_request_start(job->run->env->loop, job->provider,
 	                                         job->endpoints->ep.token, params, 2, lc_token_done,
@@ -427,6 +476,12 @@ static void lc_locked(struct lc_job *job)
 	credential_free(job->cred);
 	job->cred = cred;
 	bool fresh = lifecycle_is_fresh(cred, oauth_now(), LIFECYCLE_MIN_VALID);
+	if (debug_on()) {
+		char who[48], exp[48];
+		debug_log("refresh %s: locked; the token %s%s", lc_who(job, who, sizeof(who)),
+		          lc_expiry_text(cred, exp, sizeof(exp)),
+		          changed ? "; another process saved new tokens meanwhile" : "");
+	}
 	if (fresh && (!job->run->force || changed)) {
 		/* Refreshing again would spend the refresh token another process
 		 * has just received: use its token. */
@@ -476,10 +531,21 @@ static void lc_try_lock(void *ctx)
 		job->lock_since_ms = loop_now_ms();
 	}
 	if (flock(job->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		if (debug_on() && loop_now_ms() - job->lock_since_ms >= LC_LOCK_RETRY_MS) {
+			char who[48];
+			debug_log("refresh %s: got the account lock after %lld ms",
+			          lc_who(job, who, sizeof(who)),
+			          (long long)(loop_now_ms() - job->lock_since_ms));
+		}
 		lc_locked(job);
 		return;
 	}
 	int e = errno;
+	if (e == EWOULDBLOCK && debug_on() && loop_now_ms() - job->lock_since_ms < LC_LOCK_RETRY_MS) {
+		char who[48];
+		debug_log("refresh %s: another process holds the account lock; waiting",
+		          lc_who(job, who, sizeof(who)));
+	}
 	if (e != EWOULDBLOCK && e != EINTR) {
 		close(job->lock_fd);
 		job->lock_fd = -1;
@@ -558,7 +624,16 @@ static bool lc_prepare(struct lc_job *job, struct store *store)
 		lc_finish(job, st);
 		return false;
 	}
-	if (!run->force && lifecycle_is_fresh(job->cred, oauth_now(), LIFECYCLE_MIN_VALID)) {
+	bool fresh = lifecycle_is_fresh(job->cred, oauth_now(), LIFECYCLE_MIN_VALID);
+	if (debug_on()) {
+		char who[48], exp[48];
+		debug_log("refresh %s: the token %s: %s", lc_who(job, who, sizeof(who)),
+		          lc_expiry_text(job->cred, exp, sizeof(exp)),
+		          run->force ? "refreshing (forced)"
+		          : fresh    ? "still valid, no refresh"
+		                     : "refreshing (it expires within 5 minutes)");
+	}
+	if (!run->force && fresh) {
 		error_set(&job->err, AIAUTH_OK, "%s", _("still valid"));
 		lc_finish(job, AIAUTH_OK);
 		return false;

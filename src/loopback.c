@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "loopback.h"
 #include "oauth_pkce.h"
 
@@ -37,6 +38,7 @@ struct conn {
 	size_t len;        /* bytes of the head read */
 	char head[LOOPBACK_MAX_HEAD]; /* may hold the code: wiped on close */
 	char out[1024];    /* the response (no secrets in it) */
+	char dbg_req[128]; /* "GET /path" for the trace: never the query */
 	size_t out_len, out_off;
 };
 
@@ -232,6 +234,8 @@ static void conn_respond(struct conn *c, int status, const char *reason, const c
 	                 status, reason, bn, bn, body);
 	c->out_len = n < 0 ? 0 : (size_t)n < sizeof(c->out) ? (size_t)n : sizeof(c->out) - 1;
 	c->out_off = 0;
+	debug_log("loopback: %s -> %d %s", c->dbg_req[0] ? c->dbg_req : "(unreadable request)",
+	          status, reason);
 	if (c->watch)
 		loop_unwatch_fd(c->lb->loop, c->watch);
 	c->watch = 0;
@@ -294,14 +298,16 @@ static void handle_request(struct conn *c)
 		conn_respond(c, 400, "Bad Request", _("Bad request."));
 		return;
 	}
-	if ((size_t)(sp1 - line) != 3 || memcmp(line, "GET", 3) != 0) {
-		conn_respond(c, 405, "Method Not Allowed", _("Method not allowed."));
-		return;
-	}
 	const char *target = sp1 + 1;
 	size_t tlen = (size_t)(sp2 - target);
 	const char *q = memchr(target, '?', tlen);
 	size_t plen = q ? (size_t)(q - target) : tlen;
+	snprintf(c->dbg_req, sizeof(c->dbg_req), "%.*s %.*s%s", (int)(sp1 - line < 8 ? sp1 - line : 8),
+	         line, (int)(plen < 80 ? plen : 80), target, q ? "?[redacted]" : "");
+	if ((size_t)(sp1 - line) != 3 || memcmp(line, "GET", 3) != 0) {
+		conn_respond(c, 405, "Method Not Allowed", _("Method not allowed."));
+		return;
+	}
 	if (plen != strlen(lb->path) || memcmp(target, lb->path, plen) != 0) {
 		conn_respond(c, 404, "Not Found", _("Not found."));
 		return;
@@ -416,6 +422,7 @@ static void on_timeout(void *ctx)
 {
 	struct loopback *lb = ctx;
 	lb->timer = 0;
+	debug_log("loopback: no redirect came back in time");
 	struct aiauth_error *e = NULL;
 	error_set(&e, AIAUTH_TIMEOUT, "%s", _("no answer came back from the browser in time"));
 	begin_end(lb, NULL, AIAUTH_TIMEOUT, NULL, e);
@@ -497,6 +504,7 @@ enum aiauth_status loopback_start(struct loop *loop, const struct loopback_optio
 		goto out;
 	}
 	snprintf(lb->uri, un, "http://127.0.0.1:%d%s", lb->port, lb->path);
+	debug_log("loopback: listening on 127.0.0.1:%d for %s", lb->port, lb->path);
 	lb->watch = loop_watch_fd(loop, lb->fd, POLLIN, on_accept, lb);
 	lb->timer = loop_add_timer(loop, opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS,
 	                           on_timeout, lb);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debug.h"
 #include "http.h"
 #include "jsonutil.h"
 #include "oauth_device.h"
@@ -183,6 +184,8 @@ __attribute__((format(printf, 4, 5))) static void finish(struct device_flow *f,
 	stop_pending(f);
 	SECRET_FREE(f->device_code);
 	f->state = state;
+	debug_log("device: %s after %u poll(s) (%s)", device_state_name(state), f->polls,
+	          status_text(status));
 	if (fmt) {
 		char msg[sizeof(f->error->message)];
 		va_list ap;
@@ -213,6 +216,8 @@ static bool schedule_poll(struct device_flow *f)
 		finish(f, DEVICE_ERROR, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 		return false;
 	}
+	debug_log("device: next poll in %d s (the code expires in %lld s)", f->interval,
+	          (long long)((f->expires_at_ms - loop_now_ms()) / 1000));
 	f->next_poll_at_ms = at;
 	return true;
 }
@@ -224,6 +229,13 @@ static void on_poll_done(void *ctx, struct oauth_token_result *r)
 
 	f->poll_req = NULL; /* oauth.c frees it after this returns */
 	sanitise_into(desc, sizeof(desc), r->description);
+	if (debug_on()) {
+		char code[64];
+		sanitise_into(code, sizeof(code), r->error);
+		debug_log("device: poll %u -> HTTP %ld, %s%s%s", f->polls, r->http_status,
+		          r->status == AIAUTH_OK && r->cred ? "tokens" : status_text(r->status),
+		          code[0] ? ", " : "", code);
+	}
 
 	if (r->status == AIAUTH_OK && r->cred) {
 		f->cred = r->cred;
@@ -366,6 +378,10 @@ static enum aiauth_status take_codes(struct device_flow *f, yajl_val root,
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 	f->interval = (int)interval;
 	f->expires_at_ms = f->sent_ms + expires_in * 1000;
+	/* The user code is shown to the person anyway, but stays out of the
+	 * trace like every value the server hands out. */
+	debug_log("device: codes received; expires in %lld s, interval %d s%s", (long long)expires_in,
+	          f->interval, json_get(root, "interval") ? "" : " (the default: none was given)");
 	return AIAUTH_OK;
 }
 

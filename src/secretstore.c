@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "debug.h"
 #include "secretstore_backend.h"
 
 #define DEFAULT_PROBE_TIMEOUT_MS 2000
@@ -45,6 +47,19 @@ bool secret_backend_parse(const char *s, enum secret_backend *out)
 enum aiauth_status secretstore_probe_keyring(int timeout_ms, char **why)
 {
 	return keyring_probe(timeout_ms > 0 ? timeout_ms : DEFAULT_PROBE_TIMEOUT_MS, why);
+}
+
+/* The probe, timed for the trace. */
+static enum aiauth_status probe_traced(int timeout_ms, char **why)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	enum aiauth_status st = secretstore_probe_keyring(timeout_ms, why);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	debug_log("store: keyring probe %s in %lld ms%s%s", st == AIAUTH_OK ? "answered" : "failed",
+	          (long long)(b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000,
+	          *why ? ": " : "", *why ? *why : "");
+	return st;
 }
 
 /* A backend's detail goes to the caller when the caller has none yet. */
@@ -113,7 +128,7 @@ enum aiauth_status secretstore_open(const struct secretstore_options *opts,
 	case SECRET_BACKEND_KEYRING:
 		/* Forced or not, a keyring that cannot answer must not be used:
 		 * the first libsecret call would wait for a prompt or a bus. */
-		st = secretstore_probe_keyring(o->probe_timeout_ms, &why);
+		st = probe_traced(o->probe_timeout_ms, &why);
 		if (st != AIAUTH_OK) {
 			st = error_set(err, st, _("the keyring is not available: %s"),
 			               why ? why : _("no Secret Service on the session bus"));
@@ -126,7 +141,7 @@ enum aiauth_status secretstore_open(const struct secretstore_options *opts,
 		break;
 	case SECRET_BACKEND_AUTO:
 	default:
-		st = secretstore_probe_keyring(o->probe_timeout_ms, &why);
+		st = probe_traced(o->probe_timeout_ms, &why);
 		if (st == AIAUTH_NO_MEMORY) {
 			st = error_set(err, st, "%s", _("out of memory"));
 			goto out;
@@ -171,9 +186,14 @@ enum aiauth_status secretstore_open(const struct secretstore_options *opts,
 		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 		goto out;
 	}
+	debug_log("store: %s (%s), %s", secret_backend_name(ss->backend), secretstore_location(ss),
+	          ss->reason);
 	*out = ss;
 	ss = NULL;
 out:
+	if (st != AIAUTH_OK)
+		debug_log("store: cannot open the %s backend: %s", secret_backend_name(o->backend),
+		          status_text(st));
 	free(why);
 	secretstore_close(ss);
 	return st;

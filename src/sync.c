@@ -11,6 +11,7 @@
 
 #include "credential.h"
 #include "credfiles.h"
+#include "debug.h"
 #include "fsutil.h"
 #include "i18n.h"
 #include "oauth.h"
@@ -18,6 +19,17 @@
 #include "sync.h"
 
 /* ------------------------------------------------------------ helpers */
+
+static const char *verdict_name(enum credfile_verdict v)
+{
+	switch (v) {
+	case CREDFILE_SAME: return "it holds the same tokens";
+	case CREDFILE_OURS_NEWER: return "ours are newer";
+	case CREDFILE_FILE_NEWER: return "the CLI refreshed on its own: taking its tokens in";
+	case CREDFILE_OTHER_ACCOUNT: return "it holds another account";
+	}
+	return "?";
+}
 
 static enum aiauth_status oom(struct aiauth_error **err)
 {
@@ -191,6 +203,11 @@ static enum aiauth_status take_in_if_newer(struct session *s, const struct provi
 	if (st != AIAUTH_OK)
 		goto out;
 	*verdict = credfile_compare(ours, a->email, fc);
+	if (debug_on()) {
+		char who[48];
+		debug_log("sync %s: compared with the CLI's file: %s",
+		          debug_account(p->id, a->id, who, sizeof(who)), verdict_name(*verdict));
+	}
 	if (*verdict != CREDFILE_FILE_NEWER)
 		goto out;
 	if (credfile_take_in(ours, fc, &merged) != AIAUTH_OK) {
@@ -302,6 +319,7 @@ enum aiauth_status sync_provider(struct session *s, const char *provider, const 
 	if ((st = session_resolve(s, p->id, a->id, &acc, &cred, err)) != AIAUTH_OK)
 		goto out;
 	if (fc.cred && fc.api_key == api_key && credfile_compare(cred, NULL, &fc) == CREDFILE_SAME) {
+		debug_log("sync %s: %s is up to date, nothing written", p->id, where);
 		out->already = true;
 		if (!out->took_in)
 			st = add_line(out,
@@ -310,6 +328,7 @@ enum aiauth_status sync_provider(struct session *s, const char *provider, const 
 			              err);
 		goto out;
 	}
+	debug_log("sync %s: writing %s", p->id, where);
 	if ((st = credfile_write(t, NULL, cred, api_key, oauth_now(), err)) != AIAUTH_OK)
 		goto out;
 	out->wrote = true;

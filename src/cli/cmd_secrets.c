@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "credential.h"
+#include "debug.h"
 
 extern char **environ;
 
@@ -274,6 +275,15 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		envp[k++] = entry;
 	}
 	envp[k] = NULL;
+	if (debug_on()) {
+		char names[256] = "";
+		for (size_t v = 0; v < vars.n; v++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			         v ? " " : "", vars.items[v].name);
+		debug_log("exec: running the command with %s set (its environment holds them by "
+		          "design)",
+		          names[0] ? names : "nothing");
+	}
 	fflush(stdout);
 	fflush(stderr);
 	cli_close(cli);
