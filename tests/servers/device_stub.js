@@ -26,7 +26,10 @@
 //
 // --log gets one line per request, with the time in ms (Date.now()):
 //   "device T", "poll T ENTRY", "after_ok T" for a poll that follows a
-//   success, "bad T REASON" for a malformed request.  Secrets are not logged.
+//   success, "bad T REASON" for a malformed request.  Secrets are not logged;
+//   with AIAUTH_TEST_ISSUED set, the device code and the tokens it hands out
+//   are appended to that file, one a line, for the secrets audit
+//   (tests/lib/audit.sh).
 'use strict';
 
 const http = require('node:http');
@@ -73,6 +76,11 @@ let approved = false;
 function log(line) {
 	if (opts.log)
 		fs.appendFileSync(opts.log, `${line}\n`);
+}
+
+function issued(...values) {
+	if (process.env.AIAUTH_TEST_ISSUED)
+		fs.appendFileSync(process.env.AIAUTH_TEST_ISSUED, values.map((v) => `${v}\n`).join(''));
 }
 
 function parseBody(req, text) {
@@ -124,6 +132,7 @@ function device(req, res, params) {
 	};
 	if (opts.interval !== null)
 		answer.interval = Number(opts.interval);
+	issued(DEVICE_CODE);
 	json(res, 200, answer);
 }
 
@@ -149,6 +158,7 @@ function token(req, res, params) {
 	case 'hang': return undefined;
 	default:
 		approved = true;
+		issued('at-secret-abcdef', 'rt-secret-123456');
 		return json(res, 200, {
 			access_token: 'at-secret-abcdef', refresh_token: 'rt-secret-123456',
 			token_type: 'Bearer', expires_in: 3600, scope: 'openid email',

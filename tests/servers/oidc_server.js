@@ -30,9 +30,11 @@
 //   --slow-down N        the first N device_code polls of each device code
 //                        are answered 400 {"error":"slow_down"} here, without
 //                        reaching oidc-provider (the code is not consumed).
-//   POST /_test/token-mode with body html|500|malformed|normal: while not
-//                        normal, refresh_token grant requests get a 200 HTML
-//                        page, a 500 JSON error or a 200 '{"access_token":'.
+//   POST /_test/token-mode with body html|500|malformed|invalid_grant|slow|
+//                        normal: while not normal, refresh_token grant
+//                        requests get a 200 HTML page, a 500 JSON error, a 200
+//                        '{"access_token":', a 400 invalid_grant, or (slow)
+//                        their normal answer 1.5 s late.
 //   GET /_test/token-mode  the current mode.
 //   --token-format F     what bodies the token endpoint accepts: form (the
 //                        default, RFC 6749; a JSON body gets 400
@@ -42,6 +44,11 @@
 //   --log FILE           one line per request of interest, never a secret:
 //                        "token GRANT_TYPE" (as sent), "device_authorization",
 //                        "authorize", "userinfo", "revocation".
+//
+// For the secrets audit (tests/lib/audit.sh): with AIAUTH_TEST_ISSUED set
+// in the environment, every secret handed out (access, refresh and id
+// tokens, device codes in JSON answers; authorization codes in redirects)
+// or received (PKCE code verifiers) is appended to that file, one a line.
 'use strict';
 
 const http = require('node:http');
@@ -121,6 +128,54 @@ const opts = parseArgs(process.argv.slice(2));
 function logLine(line) {
 	if (opts.log)
 		fs.appendFileSync(opts.log, `${line}\n`);
+}
+
+// ------------------------------------------------ the secrets audit's list
+const ISSUED = process.env.AIAUTH_TEST_ISSUED || null;
+const ISSUED_MEMBERS = ['access_token', 'refresh_token', 'id_token', 'device_code'];
+
+function recordIssued(...values) {
+	const lines = values.filter((v) => typeof v === 'string' && v.length > 0);
+	if (ISSUED && lines.length)
+		fs.appendFileSync(ISSUED, lines.map((v) => `${v}\n`).join(''));
+}
+
+// Look at what goes out on `res`: the code in a redirect's Location, the
+// tokens in a JSON body.  Installed on every response, ours and
+// oidc-provider's alike.
+function watchIssued(res) {
+	if (!ISSUED)
+		return;
+	const chunks = [];
+	const keep = (chunk) => {
+		if (chunk && typeof chunk !== 'function')
+			chunks.push(Buffer.from(chunk));
+	};
+	const { write, end } = res;
+	res.write = function (chunk, ...rest) {
+		keep(chunk);
+		return write.call(this, chunk, ...rest);
+	};
+	res.end = function (chunk, ...rest) {
+		keep(chunk);
+		const location = res.getHeader('location');
+		if (typeof location === 'string') {
+			try {
+				recordIssued(new URL(location, 'http://127.0.0.1').searchParams.get('code'));
+			} catch {
+				// not a URL: nothing issued in it
+			}
+		}
+		let body = null;
+		try {
+			body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+		} catch {
+			// not JSON: no tokens in it
+		}
+		if (body && typeof body === 'object')
+			recordIssued(...ISSUED_MEMBERS.map((k) => body[k]));
+		return end.call(this, chunk, ...rest);
+	};
 }
 
 function send(res, status, type, body, extra = {}) {
@@ -212,7 +267,7 @@ function providerConfig(issuer, port) {
 	};
 }
 
-const TOKEN_MODES = ['normal', 'html', '500', 'malformed', 'invalid_grant'];
+const TOKEN_MODES = ['normal', 'html', '500', 'malformed', 'invalid_grant', 'slow'];
 
 async function main() {
 	const { Provider, version } = await loadProvider();
@@ -226,6 +281,7 @@ async function main() {
 	const slowDowns = new Map(); // device_code -> slow_down answers given
 
 	async function answer(req, res) {
+		watchIssued(res);
 		const url = new URL(req.url, 'http://127.0.0.1');
 		const p = url.pathname;
 
@@ -285,6 +341,7 @@ async function main() {
 			}
 			const gt = typeof body.grant_type === 'string' ? body.grant_type : '';
 			logLine(`token ${gt || '-'}`);
+			recordIssued(body.code_verifier);
 			if ((isJson && opts.tokenFormat === 'form') || (!isJson && opts.tokenFormat === 'json'))
 				return sendJson(res, 400, { error: 'invalid_request',
 					error_description: `the token endpoint takes ${opts.tokenFormat === 'json' ? 'a JSON' : 'a form-encoded'} body` });
@@ -296,7 +353,9 @@ async function main() {
 				req.headers['content-type'] = 'application/x-www-form-urlencoded';
 				req.headers['content-length'] = String(Buffer.byteLength(raw));
 			}
-			if (gt === 'refresh_token' && tokenMode !== 'normal') {
+			if (gt === 'refresh_token' && tokenMode === 'slow')
+				await new Promise((resolve) => setTimeout(resolve, 1500));
+			else if (gt === 'refresh_token' && tokenMode !== 'normal') {
 				switch (tokenMode) {
 				case 'html':
 					return send(res, 200, 'text/html; charset=utf-8',

@@ -24,7 +24,9 @@
 // {"rotate": false}; {"expires_in": S}.  Unset keys take their defaults
 // (fail 0, delay 0, rotate true, expires_in 3600); grants are kept.
 // GET /stats: {"requests", "max_concurrent", "invalid_grants",
-// "refreshes": {grant: n}}.  Tokens are never logged.
+// "refreshes": {grant: n}}.  Tokens are never logged; with
+// AIAUTH_TEST_ISSUED set, those it hands out are appended to that file, one
+// a line, for the secrets audit (tests/lib/audit.sh).
 'use strict';
 
 const http = require('node:http');
@@ -98,6 +100,9 @@ function answerToken(params) {
 		body.refresh_token = `rt-${name}-${next}`;
 		g.gen = next;
 	}
+	if (process.env.AIAUTH_TEST_ISSUED)
+		fs.appendFileSync(process.env.AIAUTH_TEST_ISSUED,
+			[body.access_token, body.refresh_token].filter(Boolean).map((t) => `${t}\n`).join(''));
 	return j(200, body);
 }
 
