@@ -7,6 +7,9 @@
 . "$top_srcdir/tests/lib/oidc.sh"
 at_exit stop_servers
 need_oidc_provider
+# The servers alone: no aiauth, so no HTTP in its trace (the tokens handed
+# out here are still looked for in the files under HOME).
+audit_expect_http no
 
 DC_GRANT=urn:ietf:params:oauth:grant-type:device_code
 

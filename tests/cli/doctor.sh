@@ -53,6 +53,7 @@ like "$OUT" "^ok +the browser is opened with /bin/true \\(BROWSER\\)" "BROWSER i
 
 # --- permissions: accounts.json made by aiauth, then opened up, then fixed
 use_passphrase
+secret_watch "sk-test-0123456789"
 run --stdin "sk-test-0123456789" add openai --label work
 is "$RC" 0 "an account is added (the encrypted file)"
 is "$(file_mode "$CFG/accounts.json")" 600 "accounts.json is made 0600"
@@ -127,6 +128,7 @@ like "$OUT" "last refresh [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}: refreshe
 # tested in test_doctor against local servers); servers on this machine
 # share its clock and are not asked.
 start_models_server LOCAL --flavor ollama || exit 99
+audit_expect_http no # the point: local servers are not asked
 closed=$(free_port)
 cat >"$CFG/providers.json" <<EOF
 {"version": 1, "providers": {

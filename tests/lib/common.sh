@@ -71,6 +71,7 @@ unlike() { # unlike TEXT EXTENDED-REGEX DESCRIPTION
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
 done_testing() {
+	_audit_run # tests/lib/audit.sh: no secret left anywhere it should not be
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 	exit $?
@@ -109,6 +110,7 @@ no_session_bus() {
 
 # A passphrase file for the encrypted secret file.
 use_passphrase() { # use_passphrase [PASSPHRASE]
+	secret_watch "${1:-correct horse battery staple}"
 	printf '%s\n' "${1:-correct horse battery staple}" >"$TEST_TMP/passphrase"
 	chmod 600 "$TEST_TMP/passphrase"
 	export AIAUTH_PASSPHRASE_FILE="$TEST_TMP/passphrase"
@@ -123,3 +125,6 @@ json_get() {
 			process.stdout.write(typeof r === "string" ? r : JSON.stringify(r));
 		});'
 }
+
+# The secrets audit of every test (secret_watch, audit_allow, audit_proc...).
+. "$top_srcdir/tests/lib/audit.sh"

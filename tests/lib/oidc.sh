@@ -62,6 +62,7 @@ start_oidc_server() {
 	OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT"
 	OIDC_PID=$_pid
 	export OIDC_PORT OIDC_ISSUER OIDC_PID OIDC_LOG
+	_audit_servers=1 # tests/lib/audit.sh: HTTP is expected in the trace
 	return 0
 }
 
@@ -116,8 +117,8 @@ browser_device() {
 	"$NODE" "$(_oidc_js browser.js)" device "$_u" "$@"
 }
 
-# oidc_set_token_mode normal|html|500|malformed: how refresh_token grants
-# are answered from now on.
+# oidc_set_token_mode normal|html|500|malformed|invalid_grant|slow: how
+# refresh_token grants are answered from now on (slow: normally, 1.5 s late).
 oidc_set_token_mode() {
 	"$NODE" -e '
 fetch(process.argv[1] + "/_test/token-mode", { method: "POST", body: process.argv[2],

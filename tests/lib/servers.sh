@@ -37,6 +37,7 @@ start_models_server() {
 	done
 	_port=$(cat "$_pf")
 	eval "${_name}_PORT=\$_port ${_name}_PID=\$_pid"
+	_audit_servers=1 # tests/lib/audit.sh: HTTP is expected in the trace
 	return 0
 }
 

@@ -27,11 +27,18 @@
 #   tmux_exit_status          prints its exit status (when dead)
 #   tmux_pane_flag NAME       prints a tmux pane format, e.g. alternate_on
 #   tmux_stop                 kill the server (registered with at_exit)
+#   tmux_audit_proc WHAT      audit_proc (tests/lib/audit.sh) on the pane's aiauth
+#
+# Every capture (tmux_screen, tmux_screen_attrs, tmux_scrollback, and so the
+# waits) is also appended to the secrets audit's screens file, and
+# everything the program writes to the terminal to $AUDIT_DIR/terminal.log
+# (tests/lib/audit.sh scans both at the end of the test).
 #
 # The pane's environment: HOME and the XDG_* directories of common.sh,
 # LANG and LC_ALL = $TMUX_LANG (default C.UTF-8), TERM=tmux-256color (what tmux is; keys such as Home arrive as its terminfo says),
-# NCURSES_NO_UTF8_ACS=1, and DBUS_SESSION_BUS_ADDRESS,
-# AIAUTH_PASSPHRASE_FILE, NO_COLOR and AIAUTH_LOCALEDIR when they are set.
+# NCURSES_NO_UTF8_ACS=1, AIAUTH_DEBUG (common.sh's trace file), and
+# DBUS_SESSION_BUS_ADDRESS, AIAUTH_PASSPHRASE_FILE, NO_COLOR and
+# AIAUTH_LOCALEDIR when they are set.
 
 TMUX_SOCKET="aiauth-$$"
 
@@ -74,10 +81,16 @@ tmux_start() { # tmux_start COLS ROWS CMD [ARG...]
 	[ -n "${AIAUTH_PASSPHRASE_FILE:-}" ] && set -- "$@" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE"
 	[ -n "${NO_COLOR:-}" ] && set -- "$@" -e "NO_COLOR=$NO_COLOR"
 	[ -n "${AIAUTH_LOCALEDIR:-}" ] && set -- "$@" -e "AIAUTH_LOCALEDIR=$AIAUTH_LOCALEDIR"
+	[ -n "${AIAUTH_DEBUG:-}" ] && set -- "$@" -e "AIAUTH_DEBUG=$AIAUTH_DEBUG"
 	tmux_stop
 	at_exit tmux_stop
 	_tm -f "$TEST_TMP/tmux.conf" new-session -d -x "$_cols" -y "$_rows" "$@" "exec $_cmd"
+	_tm pipe-pane -o "cat >>'$AUDIT_DIR/terminal.log'"
+	audit_scan "$AUDIT_DIR/terminal.log"
 }
+
+# tmux_audit_proc WHAT: audit_proc on the aiauth running in the pane.
+tmux_audit_proc() { audit_proc "$(tmux_pane_flag pane_pid)" "$1"; }
 
 tmux_keys() { _tm send-keys "$@"; }
 
@@ -88,11 +101,11 @@ tmux_paste() {
 	_tm paste-buffer -p -d -b aiauth-paste
 }
 
-tmux_screen() { _tm capture-pane -p | sed 's/[[:space:]]*$//'; }
+tmux_screen() { _tm capture-pane -p | sed 's/[[:space:]]*$//' | audit_tee; }
 
-tmux_screen_attrs() { _tm capture-pane -p -e; }
+tmux_screen_attrs() { _tm capture-pane -p -e | audit_tee; }
 
-tmux_scrollback() { _tm capture-pane -p -S - | sed 's/[[:space:]]*$//'; }
+tmux_scrollback() { _tm capture-pane -p -S - | sed 's/[[:space:]]*$//' | audit_tee; }
 
 tmux_pane_flag() { _tm display-message -p "#{$1}"; }
 
