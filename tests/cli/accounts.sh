@@ -8,6 +8,8 @@ use_passphrase
 
 KEY1=sk-test-first-0123456789abcdef
 KEY2=sk-test-second-0123456789abcdef
+secret_watch "$KEY1" "$KEY2" "secret/with'quote" "not-a-real-looking-key" "sk-ant-api-key" \
+	"tok-anthropic-0123"
 
 run --stdin "  $KEY1
 " add openai --label work
@@ -121,6 +123,20 @@ if ulimit -c 2048 2>/dev/null; then
 fi
 run exec openai -- /nonexistent/tool
 is "$RC" 127 "exec of a missing command exits 127"
+# exec replaces aiauth with the command: that process's environment holds
+# the key by design, which is why the secrets audit never samples it
+# (tests/lib/audit.sh, audit_proc).
+"$AIAUTH" exec openai -- sleep 5 </dev/null >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+like "$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null)" "^OPENAI_API_KEY=$KEY2\$" \
+	"exec: the command's environment holds the key, by design (not audited)"
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
 
 # A keyless local server.
 run add ollama --base-url http://127.0.0.1:11999
@@ -150,15 +166,15 @@ run rr leave claude sub2
 run token claude
 is "$OUT" "tok-1" "with an empty pool the active OAuth account answers"
 run --stdin "sk-ant-api-key" add anthropic --label api
-run --stdin "tok-anthropic" add anthropic --token --label oauth1
+run --stdin "tok-anthropic-0123" add anthropic --token --label oauth1
 run rr join anthropic oauth1
 run use anthropic api
 run token anthropic
 is "$OUT" "sk-ant-api-key" "the active API-key account beats the pool"
 run use anthropic --none
 run token anthropic
-is "$OUT" "tok-anthropic" "the pool answers when no API key is active"
+is "$OUT" "tok-anthropic-0123" "the pool answers when no API key is active"
 run env anthropic
-like "$OUT" "^export ANTHROPIC_AUTH_TOKEN='tok-anthropic'$" "an OAuth token goes to ANTHROPIC_AUTH_TOKEN"
+like "$OUT" "^export ANTHROPIC_AUTH_TOKEN='tok-anthropic-0123'$" "an OAuth token goes to ANTHROPIC_AUTH_TOKEN"
 
 done_testing

@@ -4,6 +4,7 @@
 . "$top_srcdir/tests/lib/common.sh"
 no_session_bus
 use_passphrase
+secret_watch pool-token-1 pool-token-2 pool-token-3 pool-token-4
 
 for n in 1 2 3 4; do
 	printf 'pool-token-%s' "$n" | "$AIAUTH" add claude --token --label "pool$n" >/dev/null 2>&1

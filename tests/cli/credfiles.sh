@@ -12,6 +12,8 @@ command -v "$NODE" >/dev/null 2>&1 || skip_all "node is not installed"
 CLAUDE="$HOME/.claude/.credentials.json"
 CODEX="$HOME/.codex/auth.json"
 GEMINI="$HOME/.gemini/oauth_creds.json"
+# Holding tokens is what these files are for (tests/lib/audit.sh).
+audit_allow "$CLAUDE" "$CODEX" "$GEMINI"
 later_ms=$(( ($(date +%s) + 7200) * 1000 ))
 
 # jwt JSON: an unsigned JWT with JSON as its claims.
@@ -96,6 +98,7 @@ mkdir -p "$HOME/.codex"
 printf '{"OPENAI_API_KEY":null,"tokens":{"id_token":"%s","access_token":"at-codex","refresh_token":"rt-codex","account_id":"acct-1"},"last_refresh":"2025-01-01T00:00:00Z"}' \
 	"$idt" >"$CODEX"
 gidt=$(jwt '{"email":"g@example.test"}')
+secret_watch "$idt" "$gidt"
 printf '{"access_token":"ya29.imp","refresh_token":"1//imp","scope":"openid","token_type":"Bearer","id_token":"%s","expiry_date":%s.25}' \
 	"$gidt" "$later_ms" >"$GEMINI"
 run import

@@ -4,6 +4,7 @@
 . "$top_srcdir/tests/lib/common.sh"
 no_session_bus
 KEY=sk-filestore-9f8e7d6c5b4a3210
+secret_watch "$KEY"
 vault="$XDG_DATA_HOME/aiauth/vault.bin"
 
 run status

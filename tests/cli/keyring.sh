@@ -9,6 +9,7 @@ KEYRING_DIR="$TEST_TMP/keyring"
 keyring_start || skip_all "the keyring daemon did not start"
 at_exit keyring_stop
 KEY=sk-keyring-test-5a4b3c2d1e0f
+secret_watch "$KEY"
 
 run status
 like "$OUT" "desktop keyring" "status says the keyring is in use"

@@ -8,6 +8,7 @@ command -v gnome-keyring-daemon >/dev/null || skip_all "gnome-keyring-daemon is 
 KEYRING_DIR="$TEST_TMP/keyring"
 keyring_start || skip_all "the keyring daemon did not start"
 at_exit keyring_stop
+secret_watch sk-migrate-one sk-ant-migrate-two
 
 run --stdin "sk-migrate-one" add openai --label one
 run --stdin "sk-ant-migrate-two" add anthropic --label two

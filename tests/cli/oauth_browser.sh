@@ -47,6 +47,9 @@ like "$url" "code_challenge_method=S256" "the URL asks for PKCE with S256"
 like "$url" "state=[A-Za-z0-9_-]{22,}" "and carries a state of at least 128 bits"
 redirect=$(redirect_of "$url")
 like "$redirect" '^http://127\.0\.0\.1:[0-9]+/callback$' "the redirect goes to a loopback listener"
+# Waiting on the loopback with the PKCE verifier and state in memory:
+# neither is in /proc (tests/lib/audit.sh).
+audit_proc "$pid" "login --browser waiting on the loopback listener"
 base=${redirect%/callback}
 is "$(http_status "$base/favicon.ico")" 404 "a stray request to another path gets 404"
 is "$(http_status "$redirect?code=forged&state=wrong")" 400 "a request with a wrong state is refused"
@@ -120,6 +123,7 @@ paste_login() { # paste_login LOGIN FORM -> prints the exit status
 	_pid=$!
 	exec 7>"$_fifo"
 	wait_for "$TEST_TMP/p.$1" "$OIDC_ISSUER"
+	audit_proc "$_pid" "login --paste waiting for the code" >/dev/null
 	_landing=$(browser_authorize "$(auth_url "$TEST_TMP/p.$1")" --login "$1" --no-follow)
 	case $2 in
 	url) printf '%s\n' "$_landing" >&7 ;;

@@ -45,6 +45,8 @@ ok $? "login --device prints the verification URL"
 uri=$(device_uri "$TEST_TMP/l1")
 code=$(device_code "$TEST_TMP/l1")
 like "$code" '^[A-Z0-9]{4}-[A-Z0-9]{4}$' "and the user code"
+# Polling with the device code: nothing of it in /proc (tests/lib/audit.sh).
+audit_proc "$LOGIN_PID" "login --device waiting for approval"
 browser_device "$uri" --code "$code" --login alice >/dev/null
 ok $? "the person approves on the verification page"
 wait "$LOGIN_PID"
@@ -109,14 +111,18 @@ if command -v tmux >/dev/null 2>&1; then
 	$tm new-session -d -x 100 -y 30 -e "HOME=$HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
 		-e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
 		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
+		-e "AIAUTH_DEBUG=$AIAUTH_DEBUG" \
 		"timeout 60 $AIAUTH login testidp --device; echo EXIT=\$?; sleep 30"
 	i=0
 	until $tm capture-pane -p | grep -q "code expires in"; do
 		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
 	done
 	screen1=$($tm capture-pane -p)
+	audit_proc "$($tm display-message -p '#{pane_pid}')" "login --device on a terminal, waiting"
 	sleep 2.2
 	screen2=$($tm capture-pane -p)
+	audit_screen "$screen1"
+	audit_screen "$screen2"
 	left1=$(printf '%s\n' "$screen1" | grep -o 'expires in [0-9:]*' | tail -1)
 	left2=$(printf '%s\n' "$screen2" | grep -o 'expires in [0-9:]*' | tail -1)
 	like "$left1" 'expires in [0-9]+:[0-9]{2}' "a terminal shows the countdown"
@@ -129,6 +135,7 @@ if command -v tmux >/dev/null 2>&1; then
 	until $tm capture-pane -p | grep -q "EXIT="; do
 		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
 	done
+	audit_screen "$($tm capture-pane -p)"
 	like "$($tm capture-pane -p)" "EXIT=0" "the terminal sign-in ends approved"
 fi
 

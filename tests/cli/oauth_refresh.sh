@@ -93,6 +93,25 @@ for mode in html 500 malformed; do
 	is "$RC" 0 "after $mode, the kept refresh token still works"
 done
 
+# A slow token endpoint: while token and refresh wait for it, holding the
+# refresh token, nothing of it is in their /proc (tests/lib/audit.sh).
+oidc_set_token_mode slow
+for cmd in "token testidp --account bob@example.test" "refresh bob@example.test --force"; do
+	before=$(refreshes)
+	# shellcheck disable=SC2086 # the words of $cmd are the arguments
+	"$AIAUTH" $cmd >"$TEST_TMP/slow.out" 2>&1 </dev/null &
+	pid=$!
+	i=0
+	while [ "$(refreshes)" = "$before" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	audit_proc "$pid" "aiauth $cmd waiting on a slow token endpoint"
+	wait "$pid"
+	is "$?" 0 "aiauth ${cmd%% *} against a slow token endpoint succeeds"
+done
+oidc_set_token_mode normal
+
 # invalid_grant: the account needs to sign in again; nothing else changes.
 oidc_set_token_mode invalid_grant
 run token testidp --account carol@example.test

@@ -7,6 +7,7 @@ at_exit stop_servers
 no_session_bus
 use_passphrase
 GOOD=sk-good-key-for-the-test-server
+secret_watch "$GOOD"
 
 start_models_server OAI --key "$GOOD" --flavor openai --log "$TEST_TMP/oai.log" || skip_all "cannot start node"
 start_models_server ANT --key "$GOOD" --flavor anthropic
@@ -59,6 +60,17 @@ like "$ERR" 'not a model list' "and says it is not a model list"
 
 run test nobody
 is "$RC" 2 "test of an unknown name is bad usage"
+
+# While a test waits on a slow server, the key is in aiauth's memory only:
+# not in its command line nor its environment (tests/lib/audit.sh).
+start_models_server SLOW --key "$GOOD" --flavor openai --mode slow --delay 1500
+run --stdin "$GOOD" add openai-compatible --label slow --base-url "http://127.0.0.1:$SLOW_PORT/v1"
+"$AIAUTH" test slow >"$TEST_TMP/slow.out" 2>&1 </dev/null &
+pid=$!
+sleep 0.7
+audit_proc "$pid" "aiauth test waiting on a slow server"
+wait "$pid"
+is "$?" 0 "test against a slow server ends valid"
 
 # detect: every local provider probed at once; ports overridable.
 start_models_server OLL --flavor ollama

@@ -16,6 +16,7 @@ KEY_LONELY=mistral-lonely-secret-55aa55aa
 TOKEN_SUB1=oauth-sub1-access-token-777
 TOKEN_SUB2=oauth-sub2-access-token-888
 SECRETS="$KEY_WORK|$KEY_SPARE|$KEY_LONELY|$TOKEN_SUB1|$TOKEN_SUB2"
+secret_watch "$KEY_WORK" "$KEY_SPARE" "$KEY_LONELY" "$TOKEN_SUB1" "$TOKEN_SUB2"
 
 start_models_server OAI --key "$KEY_WORK" --flavor openai || skip_all "cannot start node"
 mkdir -p "$XDG_CONFIG_HOME/aiauth"
@@ -90,6 +91,7 @@ select_label() {
 ui_start
 ui_wait_for "5 accounts"
 ok $? "the accounts screen opens (accounts exist: not the welcome screen)"
+tmux_audit_proc "the accounts screen"
 s=$(shot)
 like "$s" "Claude Pro/Max \(claude\)" "accounts are grouped under their provider"
 claude_line=$(printf '%s\n' "$s" | grep -n "Claude Pro/Max (claude)" | cut -d: -f1)
@@ -150,6 +152,7 @@ like "$(shot)" "office +api_key" "the list shows the new label"
 # s writes the selected account into its CLI's file (here Claude Code's),
 # through the core's sync_provider(): sub2, not the active sub1.
 CLAUDE_FILE="$HOME/.claude/.credentials.json"
+audit_allow "$CLAUDE_FILE" # written with s, on purpose (tests/lib/audit.sh)
 ok $([ ! -e "$CLAUDE_FILE" ]; echo $?) "no Claude Code file before the sync"
 select_label sub2
 ui_keys s
@@ -276,6 +279,7 @@ if "$NODE" "$top_srcdir/tests/servers/oidc_server.js" --check >/dev/null 2>&1 &&
 	ui_keys Enter
 	ui_wait_for "Last refresh:"
 	ok $? "the screen answers keys while the refresh is in flight (details opened)"
+	tmux_audit_proc "the accounts screen, refreshing"
 	ui_keys Escape
 	ui_wait_for "could not refresh the Test IdP account" 15
 	ok $? "after the retries the status line says why the refresh failed"

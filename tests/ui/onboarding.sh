@@ -14,6 +14,7 @@ use_passphrase
 
 # Random-looking, so that a piece of it on screen cannot be anything else.
 GOOD=sk-Zq7xW3pL9vB2nK5mT8rYc4
+secret_watch "$GOOD"
 start_models_server OAI --key "$GOOD" --flavor openai || skip_all "cannot start node"
 start_models_server OLL --flavor ollama
 start_models_server HANG --mode hang
@@ -93,6 +94,7 @@ tmux_paste "$GOOD"
 wait_screen "${#GOOD} characters" "pasted"
 like "$SCREEN" "${#GOOD} characters, hidden" "the pasted key counts its ${#GOOD} characters, hidden"
 like "$SCREEN" '••••••••' "and is drawn as bullets"
+tmux_audit_proc "key entry holding a pasted key"
 unlike "$SCREEN" 'does not look like' "a key with the right prefix gets no format warning"
 
 # Tab past the label and the base URL to [Test].
@@ -199,6 +201,7 @@ jwt() {
 }
 printf '{"OPENAI_API_KEY":null,"tokens":{"id_token":"%s","access_token":"at-codex-imp","refresh_token":"rt-codex-imp","account_id":"acct-1"},"last_refresh":"2025-01-01T00:00:00Z"}' \
 	"$(jwt '{"email":"dev@example.test"}')" >"$HOME/.codex/auth.json"
+audit_allow "$HOME/.codex/auth.json" # the test's own stand-in for Codex's file
 tmux_keys Enter
 wait_screen 'dev@example\.test +import' "imported"
 like "$SCREEN" 'dev@example\.test +import' "Import moves on to the accounts screen, which lists the imported account"

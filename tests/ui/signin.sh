@@ -22,6 +22,7 @@ tm="tmux -L aiauth-signin-$$"
 tm_stop() { $tm kill-server 2>/dev/null; }
 at_exit tm_stop
 TM_LOG="$TEST_TMP/terminal.log"
+audit_scan "$TM_LOG" # the secrets audit reads it too (tests/lib/audit.sh)
 tm_start() { # tm_start COLS ROWS
 	$tm kill-session -t ui 2>/dev/null
 	$tm new-session -d -s ui -x "$1" -y "$2" -e "HOME=$HOME" \
@@ -29,15 +30,16 @@ tm_start() { # tm_start COLS ROWS
 		-e "XDG_STATE_HOME=$XDG_STATE_HOME" -e "XDG_CACHE_HOME=$XDG_CACHE_HOME" \
 		-e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
 		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
-		-e "LC_ALL=C.UTF-8" -e "AIAUTH=$AIAUTH" \
+		-e "LC_ALL=C.UTF-8" -e "AIAUTH=$AIAUTH" -e "AIAUTH_DEBUG=$AIAUTH_DEBUG" \
 		'read -r go; exec timeout 120 "$AIAUTH"'
 	$tm set-option -t ui remain-on-exit on >/dev/null
 	$tm pipe-pane -t ui -o "cat >>'$TM_LOG'"
 	$tm send-keys -t ui Enter
 }
-tm_screen() { $tm capture-pane -t ui -p; }
+tm_screen() { $tm capture-pane -t ui -p | audit_tee; }
 # Rows the terminal itself wrapped are joined (a URL longer than a row).
-tm_screen_joined() { $tm capture-pane -t ui -p -J; }
+tm_screen_joined() { $tm capture-pane -t ui -p -J | audit_tee; }
+tm_audit_proc() { audit_proc "$($tm display-message -p -t ui '#{pane_pid}')" "$1"; }
 tm_keys() { $tm send-keys -t ui "$@"; }
 tm_type() { $tm send-keys -t ui -l "$1"; }
 # A bracketed paste, as a terminal sends what the person pastes.
@@ -105,6 +107,7 @@ like "$s1" "Open this page in a browser" "it asks to open the verification page"
 like "$s1" "$OIDC_ISSUER/device( |\$)" "the verification URL is on one line"
 code=$(screen_code "$s1")
 like "$code" '^[A-Z0-9]{4}-[A-Z0-9]{4}$' "the user code is shown large and spaced ($code)"
+tm_audit_proc "the device panel polling"
 like "$s1" "┌─+┐" "in a box"
 like "$s1" "▀|▄" "with a QR code of the complete URL beside it"
 left1=$(screen_left "$s1")
@@ -188,6 +191,7 @@ tm_start 100 32
 open_method testidp Browser
 tm_wait "Waiting for the browser"
 ok $? "the browser panel waits for the loopback redirect"
+tm_audit_proc "the browser panel waiting on the loopback listener"
 url=$(tm_screen_joined | grep -Eo "$OIDC_ISSUER/auth\\?[^ ]*" | head -1)
 sleep 0.3
 grep -aqF "$(printf '\033')]8;;$url$(printf '\033')" "$TM_LOG"

@@ -14,6 +14,7 @@ start_oidc_server --device-interval 1 || { ok 1 "the authorization server starts
 mkdir -p "$XDG_CONFIG_HOME/aiauth"
 oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 PASS="ssh session passphrase"
+secret_watch "$PASS"
 
 wait_screen() { # wait_screen REGEX DESCRIPTION
 	tmux_wait_for "$1" 15 >/dev/null
@@ -38,6 +39,7 @@ wait_screen 'Code expires in' "the device panel shows a code"
 code=$(printf '%s\n' "$SCREEN" | grep -Eo '([A-Z0-9] ){4}- ([A-Z0-9] ){3}[A-Z0-9]' | head -1 | tr -d ' ')
 like "$code" '^[A-Z0-9]{4}-[A-Z0-9]{4}$' "the user code is readable on the screen"
 like "$SCREEN" "$OIDC_ISSUER/device" "the verification URL is on the screen"
+tmux_audit_proc "the device panel polling, over SSH"
 browser_device "$OIDC_ISSUER/device" --code "$code" --login sam >/dev/null
 ok $? "the person approves from another device"
 
@@ -48,6 +50,7 @@ wait_screen 'same passphrase again' "and asks for it again"
 tmux_type "$PASS"
 tmux_keys Enter
 wait_screen 'sam@example\.test' "the sign-in is connected as sam"
+tmux_audit_proc "the screens after the passphrase was typed"
 unlike "$(tmux_screen)" "$PASS" "the passphrase was never shown"
 tmux_keys Enter
 wait_screen 'sam@example\.test +device' "Done leads to the accounts screen with the account"
