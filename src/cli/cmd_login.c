@@ -31,7 +31,19 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	if (finish) {
 		if (device || browser || paste || no_wait || label)
 			return cli_usage_error("%s", _("--finish takes only the code or URL"));
-		return login_finish(cli, npos ? pos[0] : NULL);
+		if (!npos)
+			return login_finish(cli, NULL);
+		/* The code is a credential, and argv is what ps and
+		 * /proc/PID/cmdline show to every user: keep a copy, wipe the
+		 * argument in place before anything slow happens.  (The shell's
+		 * history has it too: standard input is the better way.) */
+		struct secret *code = secret_from_str(pos[0]);
+		secure_wipe((char *)pos[0], strlen(pos[0]));
+		if (!code)
+			return cli_usage_error("%s", _("out of memory"));
+		rc = login_finish(cli, (const char *)code->buf);
+		secret_free(code);
+		return rc;
 	}
 	if (npos != 1)
 		return cli_usage_error("%s", _("usage: aiauth login PROVIDER [--device|--browser|--paste] "

@@ -145,9 +145,22 @@ is "$RC" 0 "login --no-wait exits at once"
 like "$OUT" "$OIDC_ISSUER" "after printing the URL"
 like "$OUT$ERR" "login --finish" "and how to finish"
 landing=$(browser_authorize "$(auth_url "$TEST_TMP/out")" --login grace --no-follow)
-run login --finish "$landing"
-is "$RC" 0 "login --finish in a second process completes the sign-in"
-like "$OUT" "grace@example.test" "as grace"
+# The code given as an argument is a credential: while the slow token
+# endpoint holds the exchange, it must not be on aiauth's command line.
+oidc_set_token_mode slow
+before=$(oidc_count "token authorization_code")
+"$AIAUTH" login --finish "$landing" >"$TEST_TMP/finish.out" 2>&1 </dev/null &
+pid=$!
+i=0
+while [ "$(oidc_count "token authorization_code")" = "$before" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+audit_proc "$pid" "login --finish CODE exchanging the code"
+wait "$pid"
+is "$?" 0 "login --finish in a second process completes the sign-in"
+like "$(cat "$TEST_TMP/finish.out")" "grace@example.test" "as grace"
+oidc_set_token_mode normal
 run login --finish "$landing"
 ok $((RC == 0)) "a finished sign-in cannot be finished twice"
 

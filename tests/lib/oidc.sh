@@ -118,7 +118,8 @@ browser_device() {
 }
 
 # oidc_set_token_mode normal|html|500|malformed|invalid_grant|slow: how
-# refresh_token grants are answered from now on (slow: normally, 1.5 s late).
+# refresh_token grants are answered from now on (slow: normally, 1.5 s
+# late, and authorization_code grants too).
 oidc_set_token_mode() {
 	"$NODE" -e '
 fetch(process.argv[1] + "/_test/token-mode", { method: "POST", body: process.argv[2],

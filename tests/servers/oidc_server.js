@@ -33,8 +33,9 @@
 //   POST /_test/token-mode with body html|500|malformed|invalid_grant|slow|
 //                        normal: while not normal, refresh_token grant
 //                        requests get a 200 HTML page, a 500 JSON error, a 200
-//                        '{"access_token":', a 400 invalid_grant, or (slow)
-//                        their normal answer 1.5 s late.
+//                        '{"access_token":' or a 400 invalid_grant; slow
+//                        answers refresh_token and authorization_code grants
+//                        normally, 1.5 s late.
 //   GET /_test/token-mode  the current mode.
 //   --token-format F     what bodies the token endpoint accepts: form (the
 //                        default, RFC 6749; a JSON body gets 400
@@ -353,7 +354,7 @@ async function main() {
 				req.headers['content-type'] = 'application/x-www-form-urlencoded';
 				req.headers['content-length'] = String(Buffer.byteLength(raw));
 			}
-			if (gt === 'refresh_token' && tokenMode === 'slow')
+			if (tokenMode === 'slow' && (gt === 'refresh_token' || gt === 'authorization_code'))
 				await new Promise((resolve) => setTimeout(resolve, 1500));
 			else if (gt === 'refresh_token' && tokenMode !== 'normal') {
 				switch (tokenMode) {
