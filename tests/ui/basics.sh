@@ -121,6 +121,29 @@ like "$(tmux_screen)" "aiauth exited 143" "with the status of a SIGTERM"
 is "$(tmux_pane_flag alternate_on)" 0 "and restores the terminal"
 tmux_stop
 
+# ----------------------------------------------------------- AIAUTH_DEBUG=1
+# Trace lines on standard error would scribble over the screens: while they
+# own the terminal, nothing is written to it; once they close, lines come
+# again.
+saved_debug=$AIAUTH_DEBUG
+AIAUTH_DEBUG=1
+tmux_start 100 32 sh -c '"$1"; echo "aiauth exited $?"; exec sleep 60' sh "$AIAUTH"
+AIAUTH_DEBUG=$saved_debug
+tmux_wait_for "$WELCOME"
+ok $? "with AIAUTH_DEBUG=1 the screens start"
+tmux_keys '?'
+tmux_wait_for 'Everywhere'
+tmux_keys Escape
+sleep 0.3
+unlike "$(tmux_screen)" 'aiauth\[debug\]' "and no trace line reaches the terminal while they run"
+tmux_keys q
+tmux_wait_for "aiauth exited"
+screen=$(tmux_scrollback)
+like "$screen" 'aiauth\[debug\] .*the screens own the terminal' \
+	"the last line before them says why the trace stops"
+like "$screen" 'aiauth\[debug\] .*exit status 0' "and lines come again once they closed"
+tmux_stop
+
 # ---------------------------------------------------------------- NO_COLOR
 # Colours are SGR 30-37/38;5;N/90-97 (and their backgrounds).
 # 39 and 49 are "default colour", which tmux writes after any reset.
