@@ -103,7 +103,6 @@ struct lc_run {
 
 static void lc_attempt(struct lc_job *job);
 static void lc_try_lock(void *ctx);
-static int64_t lc_expires_at_of(const struct credential *c);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -131,19 +130,6 @@ static const char *lc_who(const struct lc_job *job, char *buf, size_t n)
 {
 	return debug_account(job->account ? job->account->provider : NULL,
 	                     job->account ? job->account->id : job->id, buf, n);
-}
-
-/* "expires in 120 s", "expired 5 s ago" or "has no expiry", for the trace. */
-static const char *lc_expiry_text(const struct credential *cred, char *buf, size_t n)
-{
-	int64_t exp = lc_expires_at_of(cred);
-	if (!exp)
-		snprintf(buf, n, "has no expiry");
-	else if (exp >= oauth_now())
-		snprintf(buf, n, "expires in %lld s", (long long)(exp - oauth_now()));
-	else
-		snprintf(buf, n, "expired %lld s ago", (long long)(oauth_now() - exp));
-	return buf;
 }
 
 /* Account ids are 32 hex characters; anything else must not become a path. */
@@ -193,17 +179,25 @@ static enum aiauth_status lc_merge(const struct credential *old, const struct cr
 
 static int64_t lc_expires_at(const struct credential *c)
 {
-	return lc_expires_at_of(c);
-}
-
-static int64_t lc_expires_at_of(const struct credential *c)
-{
 	const struct secret *exp = credential_get(c, "expires_at");
 	if (!exp)
 		return 0;
 	char *end = NULL;
 	long long v = strtoll((const char *)exp->buf, &end, 10);
 	return end && *end == '\0' && v > 0 ? (int64_t)v : 0;
+}
+
+/* "expires in 120 s", "expired 5 s ago" or "has no expiry", for the trace. */
+static const char *lc_expiry_text(const struct credential *cred, char *buf, size_t n)
+{
+	int64_t exp = lc_expires_at(cred);
+	if (!exp)
+		snprintf(buf, n, "has no expiry");
+	else if (exp >= oauth_now())
+		snprintf(buf, n, "expires in %lld s", (long long)(exp - oauth_now()));
+	else
+		snprintf(buf, n, "expired %lld s ago", (long long)(oauth_now() - exp));
+	return buf;
 }
 
 /* Read the account's secret as a blob and a credential. */
