@@ -538,6 +538,26 @@ enum aiauth_status credfile_render(enum credfile_tool t, const char *existing, s
 		return error_set(err, AIAUTH_UNSUPPORTED, "%s", _(info->unsupported));
 	if (existing && len > CREDFILE_MAX_SIZE)
 		return error_set(err, AIAUTH_CORRUPT, "%s", _("larger than 1 MiB; refused"));
+	/* Never over a file of another kind (a Google service-account key,
+	 * say): both would be left in it, and the tool would read the other.
+	 * A member of ours with the wrong type is another matter: it is
+	 * replaced. */
+	if (existing) {
+		struct credfile_contents now_there = {0};
+		struct aiauth_error *why = NULL;
+		enum aiauth_status st = credfile_parse(t, existing, len, &now_there, &why);
+		credfile_contents_clear(&now_there);
+		if (st == AIAUTH_UNSUPPORTED) {
+			if (err) {
+				error_clear(err);
+				*err = why;
+			} else {
+				error_clear(&why);
+			}
+			return st;
+		}
+		error_clear(&why);
+	}
 	if (api_key && t != CREDFILE_CODEX)
 		return error_set(err, AIAUTH_UNSUPPORTED, _("%s keeps OAuth tokens, not an API key"),
 		                 info->tool_name);

@@ -245,6 +245,12 @@ static void test_render_claude(void)
 	       out == NULL,
 	   "claude: a damaged existing file is not rendered over");
 	error_clear(&err);
+	/* Found by fuzzing: tokens were merged into a file of another kind. */
+	ok(credfile_render(CREDFILE_GEMINI, "{\"type\":\"service_account\"}", 26, c2, false, 0,
+	                   &out, &err) == AIAUTH_UNSUPPORTED &&
+	       out == NULL && err && strstr(err->message, "service_account"),
+	   "gemini: a Google key file of another kind is not written into");
+	error_clear(&err);
 	ok(credfile_render(CREDFILE_CLAUDE, NULL, 0, c, true, 0, &out, &err) ==
 	       AIAUTH_UNSUPPORTED,
 	   "claude: an API key cannot go into Claude's file");
