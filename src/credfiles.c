@@ -370,7 +370,8 @@ enum cf_how {
 	CF_WORDS,        /* set to the list of the space-separated words of `str` */
 	CF_OBJECT,       /* an object: the old one (if any) with `sub` applied */
 	CF_REMOVE,       /* dropped */
-	CF_KEEP,         /* the old value, or nothing */
+	CF_KEEP_LIST,    /* the old value when it is a list (or null), else nothing */
+	CF_KEEP_STRING,  /* the old value when it is a string (or null), else nothing */
 	CF_KEEP_OR_NULL, /* the old value, or null */
 };
 
@@ -442,13 +443,31 @@ static bool cf_gen_member(yajl_gen g, const struct cf_member *m, yajl_val old)
 	}
 	case CF_OBJECT:
 		return cf_gen_object(g, old, m->sub, m->n_sub);
-	case CF_KEEP:
+	case CF_KEEP_LIST:
+	case CF_KEEP_STRING:
 	case CF_KEEP_OR_NULL:
 		return cf_gen_tree(g, old);
 	case CF_REMOVE:
 		break;
 	}
 	return false;
+}
+
+/* Is an old member aiauth owns written again?  Not when it goes, nor when
+ * it is kept only if it has the type the tool (and our reader) expects:
+ * a damaged member is dropped rather than carried into the new file. */
+static bool cf_writes_old(const struct cf_member *m, yajl_val old)
+{
+	switch (m->how) {
+	case CF_REMOVE:
+		return false;
+	case CF_KEEP_LIST:
+		return YAJL_IS_ARRAY(old) || YAJL_IS_NULL(old);
+	case CF_KEEP_STRING:
+		return YAJL_IS_STRING(old) || YAJL_IS_NULL(old);
+	default:
+		return true;
+	}
 }
 
 /* An object: the members of `old` (when it is one) in their order, those
@@ -471,12 +490,13 @@ static bool cf_gen_object(yajl_gen g, yajl_val old, const struct cf_member *m, s
 				continue;
 			}
 			seen[j] = true;
-			if (m[j].how != CF_REMOVE)
+			if (cf_writes_old(&m[j], value))
 				ok = json_gen_key(g, key) && cf_gen_member(g, &m[j], value);
 		}
 	}
 	for (size_t j = 0; ok && j < n; j++) {
-		if (seen[j] || m[j].how == CF_REMOVE || m[j].how == CF_KEEP)
+		if (seen[j] || m[j].how == CF_REMOVE || m[j].how == CF_KEEP_LIST ||
+		    m[j].how == CF_KEEP_STRING)
 			continue;
 		ok = json_gen_key(g, m[j].key) && cf_gen_member(g, &m[j], NULL);
 	}
@@ -538,6 +558,26 @@ enum aiauth_status credfile_render(enum credfile_tool t, const char *existing, s
 		return error_set(err, AIAUTH_UNSUPPORTED, "%s", _(info->unsupported));
 	if (existing && len > CREDFILE_MAX_SIZE)
 		return error_set(err, AIAUTH_CORRUPT, "%s", _("larger than 1 MiB; refused"));
+	/* Never over a file of another kind (a Google service-account key,
+	 * say): both would be left in it, and the tool would read the other.
+	 * A member of ours with the wrong type is another matter: it is
+	 * replaced. */
+	if (existing) {
+		struct credfile_contents now_there = {0};
+		struct aiauth_error *why = NULL;
+		enum aiauth_status st = credfile_parse(t, existing, len, &now_there, &why);
+		credfile_contents_clear(&now_there);
+		if (st == AIAUTH_UNSUPPORTED) {
+			if (err) {
+				error_clear(err);
+				*err = why;
+			} else {
+				error_clear(&why);
+			}
+			return st;
+		}
+		error_clear(&why);
+	}
 	if (api_key && t != CREDFILE_CODEX)
 		return error_set(err, AIAUTH_UNSUPPORTED, _("%s keeps OAuth tokens, not an API key"),
 		                 info->tool_name);
@@ -561,7 +601,7 @@ enum aiauth_status credfile_render(enum credfile_tool t, const char *existing, s
 			{"expiresAt", exp ? CF_INT : CF_REMOVE, NULL, exp * 1000, NULL, 0},
 			/* Claude Code looks at the scopes; without ours, the file's
 			 * own (from the same kind of sign-in) are the best guess. */
-			{"scopes", scope ? CF_WORDS : CF_KEEP, scope, 0, NULL, 0},
+			{"scopes", scope ? CF_WORDS : CF_KEEP_LIST, scope, 0, NULL, 0},
 		};
 		const struct cf_member root[] = {{"claudeAiOauth", CF_OBJECT, NULL, 0, inner, 4}};
 		return cf_regenerate(existing, len, root, 1, out, err);
@@ -621,7 +661,7 @@ enum aiauth_status credfile_render(enum credfile_tool t, const char *existing, s
 		const struct cf_member root[] = {
 			{"access_token", CF_STR, at, 0, NULL, 0},
 			{"refresh_token", rt ? CF_STR : CF_REMOVE, rt, 0, NULL, 0},
-			{"scope", scope ? CF_STR : CF_KEEP, scope, 0, NULL, 0},
+			{"scope", scope ? CF_STR : CF_KEEP_STRING, scope, 0, NULL, 0},
 			{"token_type", CF_STR, tt ? tt : "Bearer", 0, NULL, 0},
 			{"id_token", idt ? CF_STR : CF_REMOVE, idt, 0, NULL, 0},
 			{"expiry_date", exp ? CF_INT : CF_REMOVE, NULL, exp * 1000, NULL, 0},

@@ -110,7 +110,9 @@ enum aiauth_status credfile_parse(enum credfile_tool t, const char *text, size_t
  * removed rather than left from another sign-in (an old refresh token
  * beside a new access token would be a different account's).  Codex needs
  * an id_token (it refuses a file without one): AIAUTH_UNSUPPORTED
- * otherwise.  *out is the text, a secret. */
+ * otherwise.  An `existing` text that credfile_parse() finds to be of
+ * another kind (AIAUTH_UNSUPPORTED) is refused the same way; one it finds
+ * damaged is rewritten.  *out is the text, a secret. */
 enum aiauth_status credfile_render(enum credfile_tool t, const char *existing, size_t len,
                                    const struct credential *cred, bool api_key, int64_t now,
                                    struct secret **out, struct aiauth_error **err);

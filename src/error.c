@@ -34,6 +34,16 @@ static void utf8_trim_partial(char *s)
 		s[i - 1] = '\0';
 }
 
+/* A message is one line of text whatever it quotes: a key name from a
+ * file, a server's description.  Control characters (a newline, an escape
+ * that would drive the terminal) become '?'. */
+static void one_line(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 enum aiauth_status error_set(struct aiauth_error **err, enum aiauth_status status,
                              const char *fmt, ...)
 {
@@ -49,6 +59,7 @@ enum aiauth_status error_set(struct aiauth_error **err, enum aiauth_status statu
 	va_end(ap);
 	if (n >= (int)sizeof(e->message))
 		utf8_trim_partial(e->message);
+	one_line(e->message);
 	*err = e;
 	return status;
 }
@@ -75,6 +86,7 @@ void error_prefix(struct aiauth_error **err, const char *fmt, ...)
 	memcpy(msg, prefix, plen);
 	msg[plen + mlen] = '\0';
 	utf8_trim_partial(msg);
+	one_line(msg);
 }
 
 void error_clear(struct aiauth_error **err)

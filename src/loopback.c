@@ -284,46 +284,89 @@ static void handle_redirect(struct conn *c, const char *query, size_t qlen)
 	conn_respond(c, 200, "OK", _("Signed in. You can close this tab."));
 }
 
-/* A whole head is in: look at the request line only. */
-static void handle_request(struct conn *c)
+enum loopback_request loopback_request_parse(const char *head, size_t len, const char *path,
+                                             const char **query, size_t *query_len)
 {
-	struct loopback *lb = c->lb;
 	size_t eol = 0;
-	while (eol < c->len && c->head[eol] != '\r' && c->head[eol] != '\n')
+	while (eol < len && head[eol] != '\r' && head[eol] != '\n')
 		eol++;
-	const char *line = c->head;
-	const char *sp1 = memchr(line, ' ', eol);
-	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', eol - (size_t)(sp1 + 1 - line)) : NULL;
-	if (!sp1 || !sp2) {
-		conn_respond(c, 400, "Bad Request", _("Bad request."));
-		return;
-	}
+	const char *sp1 = memchr(head, ' ', eol);
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', eol - (size_t)(sp1 + 1 - head)) : NULL;
+	if (!sp1 || !sp2)
+		return LOOPBACK_REQUEST_BAD;
+	if ((size_t)(sp1 - head) != 3 || memcmp(head, "GET", 3) != 0)
+		return LOOPBACK_REQUEST_METHOD;
 	const char *target = sp1 + 1;
 	size_t tlen = (size_t)(sp2 - target);
 	const char *q = memchr(target, '?', tlen);
 	size_t plen = q ? (size_t)(q - target) : tlen;
-	snprintf(c->dbg_req, sizeof(c->dbg_req), "%.*s %.*s%s", (int)(sp1 - line < 8 ? sp1 - line : 8),
-	         line, (int)(plen < 80 ? plen : 80), target, q ? "?[redacted]" : "");
-	if ((size_t)(sp1 - line) != 3 || memcmp(line, "GET", 3) != 0) {
-		conn_respond(c, 405, "Method Not Allowed", _("Method not allowed."));
-		return;
-	}
-	if (plen != strlen(lb->path) || memcmp(target, lb->path, plen) != 0) {
-		conn_respond(c, 404, "Not Found", _("Not found."));
-		return;
-	}
-	handle_redirect(c, q ? q + 1 : "", q ? tlen - plen - 1 : 0);
+	if (plen != strlen(path) || memcmp(target, path, plen) != 0)
+		return LOOPBACK_REQUEST_NOT_FOUND;
+	*query = q ? q + 1 : "";
+	*query_len = q ? tlen - plen - 1 : 0;
+	return LOOPBACK_REQUEST_REDIRECT;
 }
 
-static bool head_complete(const struct conn *c)
+bool loopback_head_complete(const char *head, size_t len)
 {
-	for (size_t i = 0; i + 1 < c->len; i++) {
-		if (c->head[i] == '\n' &&
-		    (c->head[i + 1] == '\n' ||
-		     (c->head[i + 1] == '\r' && i + 2 < c->len && c->head[i + 2] == '\n')))
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (head[i] == '\n' &&
+		    (head[i + 1] == '\n' ||
+		     (head[i + 1] == '\r' && i + 2 < len && head[i + 2] == '\n')))
 			return true;
 	}
 	return false;
+}
+
+/* "GET /path?[redacted]" for the trace: the method and the path, printable
+ * and short, never the query. */
+static void describe_request(struct conn *c)
+{
+	size_t eol = 0, o = 0;
+	while (eol < c->len && c->head[eol] != '\r' && c->head[eol] != '\n')
+		eol++;
+	const char *sp1 = memchr(c->head, ' ', eol);
+	if (!sp1)
+		return;
+	size_t mlen = (size_t)(sp1 - c->head), i;
+	for (i = 0; i < mlen && i < 8; i++)
+		c->dbg_req[o++] = c->head[i];
+	c->dbg_req[o++] = ' ';
+	bool query = false;
+	for (i = mlen + 1; i < eol && c->head[i] != ' '; i++) {
+		if (c->head[i] == '?') {
+			query = true;
+			break;
+		}
+		if (o < 90)
+			c->dbg_req[o++] = c->head[i];
+	}
+	for (size_t k = 0; k < o; k++)
+		if ((unsigned char)c->dbg_req[k] < 0x20 || (unsigned char)c->dbg_req[k] >= 0x7f)
+			c->dbg_req[k] = '?';
+	snprintf(c->dbg_req + o, sizeof(c->dbg_req) - o, "%s", query ? "?[redacted]" : "");
+}
+
+/* A whole head is in: look at the request line only. */
+static void handle_request(struct conn *c)
+{
+	const char *query = NULL;
+	size_t qlen = 0;
+	describe_request(c);
+	switch (loopback_request_parse(c->head, c->len, c->lb->path, &query, &qlen)) {
+	case LOOPBACK_REQUEST_BAD:
+		conn_respond(c, 400, "Bad Request", _("Bad request."));
+		return;
+	case LOOPBACK_REQUEST_METHOD:
+		conn_respond(c, 405, "Method Not Allowed", _("Method not allowed."));
+		return;
+	case LOOPBACK_REQUEST_NOT_FOUND:
+		conn_respond(c, 404, "Not Found", _("Not found."));
+		return;
+	case LOOPBACK_REQUEST_REDIRECT:
+		handle_redirect(c, query, qlen);
+		return;
+	}
 }
 
 static void conn_read(struct conn *c)
@@ -345,7 +388,7 @@ static void conn_read(struct conn *c)
 		}
 		c->len += (size_t)n;
 	}
-	if (head_complete(c))
+	if (loopback_head_complete(c->head, c->len))
 		handle_request(c);
 }
 

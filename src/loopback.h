@@ -31,6 +31,8 @@
 #ifndef AIAUTH_LOOPBACK_H
 #define AIAUTH_LOOPBACK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -72,5 +74,19 @@ const char *loopback_redirect_uri(const struct loopback *lb);
 int loopback_fd(const struct loopback *lb);
 /* Close everything, wipe the buffers; NULL is accepted. */
 void loopback_free(struct loopback *lb);
+
+/* The request parsing the listener uses, on its own so that it can be
+ * fuzzed: does `head` hold a whole request head (an empty line), and what
+ * does its request line ask for?  For LOOPBACK_REQUEST_REDIRECT, *query and
+ * *query_len point into `head` (after the '?', possibly empty). */
+enum loopback_request {
+	LOOPBACK_REQUEST_BAD,       /* no "METHOD TARGET VERSION" line: 400 */
+	LOOPBACK_REQUEST_METHOD,    /* not GET: 405 */
+	LOOPBACK_REQUEST_NOT_FOUND, /* another path: 404 */
+	LOOPBACK_REQUEST_REDIRECT,  /* GET <path>[?query] */
+};
+bool loopback_head_complete(const char *head, size_t len);
+enum loopback_request loopback_request_parse(const char *head, size_t len, const char *path,
+                                             const char **query, size_t *query_len);
 
 #endif

@@ -328,8 +328,17 @@ static enum aiauth_status outcome_status(enum http_outcome o)
 	}
 }
 
+void device_codes_clear(struct device_codes *c)
+{
+	secret_free(c->device_code);
+	free(c->user_code);
+	free(c->verification_uri);
+	free(c->verification_uri_complete);
+	memset(c, 0, sizeof(*c));
+}
+
 /* Take the codes from a 2xx answer.  On failure the message goes to *err. */
-static enum aiauth_status take_codes(struct device_flow *f, yajl_val root,
+static enum aiauth_status take_codes(yajl_val root, struct device_codes *out,
                                      struct aiauth_error **err)
 {
 	const char *device_code = json_get_string(root, "device_code");
@@ -369,52 +378,49 @@ static enum aiauth_status take_codes(struct device_flow *f, yajl_val root,
 	if (interval > MAX_INTERVAL)
 		interval = MAX_INTERVAL;
 
-	f->device_code = secret_from_str(device_code);
-	f->user_code = strdup(user_code);
-	f->verification_uri = strdup(uri);
-	f->verification_uri_complete = complete ? strdup(complete) : NULL;
-	if (!f->device_code || !f->user_code || !f->verification_uri ||
-	    (complete && !f->verification_uri_complete))
+	out->device_code = secret_from_str(device_code);
+	out->user_code = strdup(user_code);
+	out->verification_uri = strdup(uri);
+	out->verification_uri_complete = complete ? strdup(complete) : NULL;
+	if (!out->device_code || !out->user_code || !out->verification_uri ||
+	    (complete && !out->verification_uri_complete)) {
+		device_codes_clear(out);
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-	f->interval = (int)interval;
-	f->expires_at_ms = f->sent_ms + expires_in * 1000;
-	/* The user code is shown to the person anyway, but stays out of the
-	 * trace like every value the server hands out. */
-	debug_log("device: codes received; expires in %lld s, interval %d s%s", (long long)expires_in,
-	          f->interval, json_get(root, "interval") ? "" : " (the default: none was given)");
+	}
+	out->interval = (int)interval;
+	out->expires_in = expires_in;
 	return AIAUTH_OK;
 }
 
-static void on_device_done(void *ctx, const struct http_response *resp)
+enum aiauth_status device_answer_parse(const struct http_response *resp, struct device_codes *out,
+                                       struct aiauth_error **err)
 {
-	struct device_flow *f = ctx;
-	struct aiauth_error *e = NULL;
+	enum aiauth_status st;
 	yajl_val root = NULL;
 	char desc[MAX_DESCRIPTION + 1];
 
-	f->device_req = NULL; /* http.c frees it after this returns */
+	memset(out, 0, sizeof(*out));
 	if (resp->outcome != HTTP_DONE) {
 		sanitise_into(desc, sizeof(desc), resp->error);
-		error_set(&e, outcome_status(resp->outcome),
-		          _("cannot reach the device authorization endpoint: %s"), desc);
-		goto fail;
+		return error_set(err, outcome_status(resp->outcome),
+		                 _("cannot reach the device authorization endpoint: %s"), desc);
 	}
-	if (resp->status >= 500) {
-		error_set(&e, AIAUTH_NETWORK, _("the device authorization endpoint answered HTTP %ld"),
-		          resp->status);
-		goto fail;
-	}
+	if (resp->status >= 500)
+		return error_set(err, AIAUTH_NETWORK,
+		                 _("the device authorization endpoint answered HTTP %ld"),
+		                 resp->status);
 	if (!resp->body || !resp->body->len ||
 	    json_parse((const char *)resp->body->buf, resp->body->len, &root, NULL) != AIAUTH_OK ||
 	    !YAJL_IS_OBJECT(root)) {
 		if (resp->status >= 200 && resp->status < 300)
-			error_set(&e, AIAUTH_CORRUPT, "%s",
-			          _("the device authorization endpoint did not answer with JSON"));
+			st = error_set(err, AIAUTH_CORRUPT, "%s",
+			               _("the device authorization endpoint did not answer with JSON"));
 		else
-			error_set(&e, AIAUTH_REJECTED,
-			          _("the device authorization endpoint answered HTTP %ld"),
-			          resp->status);
-		goto fail;
+			st = error_set(err, AIAUTH_REJECTED,
+			               _("the device authorization endpoint answered HTTP %ld"),
+			               resp->status);
+		json_free_wiped(root);
+		return st;
 	}
 	const char *code = json_get_string(root, "error");
 	if (code || resp->status < 200 || resp->status >= 300) {
@@ -423,21 +429,43 @@ static void on_device_done(void *ctx, const struct http_response *resp)
 		sanitise_into(c, sizeof(c), code ? code : "");
 		sanitise_into(desc, sizeof(desc), d ? d : "");
 		if (c[0] && desc[0])
-			error_set(&e, AIAUTH_REJECTED, _("device authorization refused: %s (%s)"), desc,
-			          c);
+			st = error_set(err, AIAUTH_REJECTED, _("device authorization refused: %s (%s)"),
+			               desc, c);
 		else if (c[0] || desc[0])
-			error_set(&e, AIAUTH_REJECTED, _("device authorization refused: %s"),
-			          desc[0] ? desc : c);
+			st = error_set(err, AIAUTH_REJECTED, _("device authorization refused: %s"),
+			               desc[0] ? desc : c);
 		else
-			error_set(&e, AIAUTH_REJECTED,
-			          _("the device authorization endpoint answered HTTP %ld"),
-			          resp->status);
-		goto fail;
+			st = error_set(err, AIAUTH_REJECTED,
+			               _("the device authorization endpoint answered HTTP %ld"),
+			               resp->status);
+		json_free_wiped(root);
+		return st;
 	}
-	if (take_codes(f, root, &e) != AIAUTH_OK)
-		goto fail;
+	st = take_codes(root, out, err);
 	json_free_wiped(root);
-	root = NULL;
+	return st;
+}
+
+static void on_device_done(void *ctx, const struct http_response *resp)
+{
+	struct device_flow *f = ctx;
+	struct aiauth_error *e = NULL;
+	struct device_codes codes;
+
+	f->device_req = NULL; /* http.c frees it after this returns */
+	if (device_answer_parse(resp, &codes, &e) != AIAUTH_OK)
+		goto fail;
+	f->device_code = codes.device_code;
+	f->user_code = codes.user_code;
+	f->verification_uri = codes.verification_uri;
+	f->verification_uri_complete = codes.verification_uri_complete;
+	f->interval = codes.interval;
+	f->expires_at_ms = f->sent_ms + codes.expires_in * 1000;
+	/* The user code is shown to the person anyway, but stays out of the
+	 * trace like every value the server hands out. */
+	debug_log("device: codes received; expires in %lld s, interval %d s",
+	          (long long)codes.expires_in, f->interval);
+	memset(&codes, 0, sizeof(codes)); /* the flow owns them now */
 
 	f->state = DEVICE_WAITING;
 	f->expiry_timer = loop_add_timer(f->loop, f->expires_at_ms - loop_now_ms(), on_expiry, f);
@@ -450,7 +478,6 @@ static void on_device_done(void *ctx, const struct http_response *resp)
 	return;
 
 fail:
-	json_free_wiped(root);
 	finish(f, DEVICE_ERROR, e ? e->status : AIAUTH_FAILED, "%s",
 	       e ? e->message : _("device authorization failed"));
 	error_clear(&e);

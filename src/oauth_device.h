@@ -48,6 +48,7 @@
 
 #include "credential.h"
 #include "error.h"
+#include "http.h"
 #include "loop.h"
 #include "oauth.h"
 #include "registry.h"
@@ -118,5 +119,23 @@ void device_flow_cancel(struct device_flow *f);
 /* Cancel, wipe and free.  NULL is accepted. */
 void device_flow_free(struct device_flow *f);
 #define DEVICE_FLOW_FREE(p) do { device_flow_free(p); (p) = NULL; } while (0)
+
+/* How the flow reads the device authorization answer (RFC 8628 §3.2), on
+ * its own so that it can be fuzzed.  On AIAUTH_OK *out holds the checked
+ * codes, with the interval and expires_in clamped to sane bounds (clear
+ * with device_codes_clear()); otherwise *out is empty and *err says why
+ * (NETWORK for no answer or a 5xx, CORRUPT for a 2xx that is not usable
+ * JSON, REJECTED for an OAuth error). */
+struct device_codes {
+	struct secret *device_code;
+	char *user_code;
+	char *verification_uri;
+	char *verification_uri_complete; /* NULL when absent or unusable */
+	int interval;                    /* seconds, >= 1 */
+	int64_t expires_in;              /* seconds, > 0 */
+};
+enum aiauth_status device_answer_parse(const struct http_response *resp, struct device_codes *out,
+                                       struct aiauth_error **err);
+void device_codes_clear(struct device_codes *c);
 
 #endif

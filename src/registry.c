@@ -1306,12 +1306,10 @@ static void sort_builtins(struct registry *reg)
 	}
 }
 
-enum aiauth_status registry_load(const char *user_file, struct registry **out,
-                                 struct aiauth_error **err)
+enum aiauth_status registry_load_text(const char *text, size_t len, const char *name,
+                                      struct registry **out, struct aiauth_error **err)
 {
 	enum aiauth_status st = AIAUTH_OK;
-	char *dir = NULL, *path = NULL, *text = NULL;
-	size_t len = 0;
 	yajl_val root = NULL;
 	*out = NULL;
 
@@ -1334,49 +1332,64 @@ enum aiauth_status registry_load(const char *user_file, struct registry **out,
 	}
 	reg->n_builtin = reg->n;
 
-	if (!user_file) {
-		st = paths_config_dir(&dir, err);
-		if (st != AIAUTH_OK)
-			goto out;
-		if (!(path = path_join(dir, "providers.json"))) {
-			st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-			goto out;
-		}
-		user_file = path;
-	}
-
-	struct aiauth_error *inner = NULL;
-	st = fs_read_all(user_file, REGISTRY_MAX_FILE, &text, &len, &inner);
-	if (st == AIAUTH_NOT_FOUND) {
-		st = AIAUTH_OK; /* no file: the built-ins alone */
-	} else if (st == AIAUTH_OK && json_too_deep(text, len, REGISTRY_MAX_DEPTH)) {
+	if (text && json_too_deep(text, len, REGISTRY_MAX_DEPTH)) {
 		st = error_set(err, AIAUTH_CORRUPT, _("%s: JSON nested more than %d levels deep"),
-		               user_file, REGISTRY_MAX_DEPTH);
-	} else if (st == AIAUTH_OK) {
+		               name, REGISTRY_MAX_DEPTH);
+	} else if (text) {
+		struct aiauth_error *inner = NULL;
 		st = json_parse(text, len, &root, &inner);
 		if (st == AIAUTH_OK)
-			st = apply_file(reg, root, user_file, err);
+			st = apply_file(reg, root, name, err);
 		else
-			st = error_set(err, st, "%s: %s", user_file,
+			st = error_set(err, st, "%s: %s", name,
 			               inner ? inner->message : _("invalid JSON"));
-	} else {
-		/* fs_read_all's messages already name the file. */
-		st = error_set(err, st, "%s",
-		               inner ? inner->message : _("cannot read the providers file"));
+		error_clear(&inner);
 	}
-	error_clear(&inner);
 	if (st == AIAUTH_OK)
 		sort_builtins(reg);
 
 out:
 	json_free(root);
-	free(text);
-	free(path);
-	free(dir);
 	if (st != AIAUTH_OK) {
 		registry_free(reg);
 		return st;
 	}
 	*out = reg;
 	return AIAUTH_OK;
+}
+
+enum aiauth_status registry_load(const char *user_file, struct registry **out,
+                                 struct aiauth_error **err)
+{
+	enum aiauth_status st;
+	char *dir = NULL, *path = NULL, *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+
+	if (!user_file) {
+		st = paths_config_dir(&dir, err);
+		if (st != AIAUTH_OK)
+			return st;
+		path = path_join(dir, "providers.json");
+		free(dir);
+		if (!path)
+			return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		user_file = path;
+	}
+
+	struct aiauth_error *inner = NULL;
+	st = fs_read_all(user_file, REGISTRY_MAX_FILE, &text, &len, &inner);
+	if (st == AIAUTH_NOT_FOUND) {
+		st = registry_load_text(NULL, 0, user_file, out, err); /* the built-ins alone */
+	} else if (st == AIAUTH_OK) {
+		st = registry_load_text(text, len, user_file, out, err);
+	} else {
+		/* fs_read_all's messages already name the file. */
+		st = error_set(err, st, "%s",
+		               inner ? inner->message : _("cannot read the providers file"));
+	}
+	error_clear(&inner);
+	free(text);
+	free(path);
+	return st;
 }

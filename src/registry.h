@@ -123,6 +123,10 @@ struct registry;
  * location.  *out is NULL on error. */
 enum aiauth_status registry_load(const char *user_file, struct registry **out,
                                  struct aiauth_error **err);
+/* The same from the text of a providers file (`name` says where it came
+ * from, in messages); text NULL means no file: the built-ins alone. */
+enum aiauth_status registry_load_text(const char *text, size_t len, const char *name,
+                                      struct registry **out, struct aiauth_error **err);
 void registry_free(struct registry *reg);
 
 size_t registry_count(const struct registry *reg);

@@ -245,6 +245,25 @@ static void test_render_claude(void)
 	       out == NULL,
 	   "claude: a damaged existing file is not rendered over");
 	error_clear(&err);
+	/* Found by fuzzing: tokens were merged into a file of another kind. */
+	ok(credfile_render(CREDFILE_GEMINI, "{\"type\":\"service_account\"}", 26, c2, false, 0,
+	                   &out, &err) == AIAUTH_UNSUPPORTED &&
+	       out == NULL && err && strstr(err->message, "service_account"),
+	   "gemini: a Google key file of another kind is not written into");
+	error_clear(&err);
+	/* Found by fuzzing: a damaged "scopes" we had nothing to replace with
+	 * was carried into the new file, which then did not read back. */
+	const char *bad_scopes = "{\"claudeAiOauth\":{\"accessToken\":1,\"scopes\":{\"n\":1.5}}}";
+	ok(credfile_render(CREDFILE_CLAUDE, bad_scopes, strlen(bad_scopes), c2, false, 0, &out,
+	                   &err) == AIAUTH_OK,
+	   "claude: a file with a damaged scopes member is rendered over");
+	struct credfile_contents back = {0};
+	ok(out && credfile_parse(CREDFILE_CLAUDE, (const char *)out->buf, out->len, &back, &err) ==
+	              AIAUTH_OK,
+	   "claude: and what was written reads back (the damaged scopes dropped)");
+	credfile_contents_clear(&back);
+	error_clear(&err);
+	SECRET_FREE(out);
 	ok(credfile_render(CREDFILE_CLAUDE, NULL, 0, c, true, 0, &out, &err) ==
 	       AIAUTH_UNSUPPORTED,
 	   "claude: an API key cannot go into Claude's file");

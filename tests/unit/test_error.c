@@ -157,8 +157,26 @@ static void test_status(void)
 	ok(distinct, "every status has its own non-empty text");
 }
 
+/* Found by fuzzing providers.json: a key name with a newline in it made a
+ * two-line error. */
+static void test_one_line(void)
+{
+	struct aiauth_error *e = NULL;
+	error_set(&e, AIAUTH_CORRUPT, "unknown field \"%s\"", "token_\nv\x1b[2J\x7f");
+	ok(e && strcmp(e->message, "unknown field \"token_?v?[2J?\"") == 0,
+	   "control characters in a message become '?' (%s)", e ? e->message : "");
+	error_prefix(&e, "%s", "file\r\n: ");
+	ok(e && strncmp(e->message, "file??: unknown", 15) == 0, "and in a prefix too (%s)",
+	   e ? e->message : "");
+	error_clear(&e);
+	error_set(&e, AIAUTH_CORRUPT, "%s", "caf\xc3\xa9 \xe2\x80\x94 ok");
+	ok(e && strcmp(e->message, "caf\xc3\xa9 \xe2\x80\x94 ok") == 0, "UTF-8 text is kept");
+	error_clear(&e);
+}
+
 int main(void)
 {
+	test_one_line();
 	test_set();
 	test_prefix();
 	test_status();
