@@ -4,7 +4,9 @@
  * - https only, except http to a loopback address (127.0.0.0/8, ::1,
  *   localhost); anything else is refused before a connection is made;
  * - TLS verification is always on;
- * - a connect timeout and a total timeout (defaults 5 s and 30 s);
+ * - a connect timeout and a total timeout (defaults 5 s and 30 s), both
+ *   never longer than AIAUTH_HTTP_TIMEOUT_MS milliseconds when that is set
+ *   (1 to 600000; other values are ignored);
  * - the response body is capped (default 1 MiB): a larger one fails with
  *   HTTP_TOO_LARGE instead of filling memory;
  * - headers and bodies given here may hold secrets: they are copied, and
