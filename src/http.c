@@ -151,6 +151,15 @@ static char *one_line(const char *s)
 	return d;
 }
 
+const char *http_body_problem(const struct http_response *resp)
+{
+	if (!resp->body || resp->body->len == 0)
+		return N_("empty body");
+	if (resp->content_type && strcasestr(resp->content_type, "html"))
+		return N_("an HTML page");
+	return N_("malformed JSON");
+}
+
 void http_response_clear(struct http_response *resp)
 {
 	if (!resp)

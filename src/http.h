@@ -75,6 +75,11 @@ enum aiauth_status http_perform(struct loop *loop, const struct http_request *re
                                 struct http_response *resp, struct aiauth_error **err);
 void http_response_clear(struct http_response *resp);
 
+/* What is wrong with a body that should have been a JSON object, for a
+ * message: N_("empty body"), N_("an HTML page") (by its Content-Type) or
+ * N_("malformed JSON"); untranslated, translate with _(). */
+const char *http_body_problem(const struct http_response *resp);
+
 /* True for http://127.x.x.x, http://[::1], http://localhost URLs. */
 bool http_url_is_loopback(const char *url);
 /* NULL if `url` is acceptable (https, or http to loopback), else an

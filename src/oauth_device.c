@@ -377,6 +377,13 @@ static void on_device_done(void *ctx, const struct http_response *resp)
 	char desc[MAX_DESCRIPTION + 1];
 
 	f->device_req = NULL; /* http.c frees it after this returns */
+	if (resp->outcome == HTTP_TOO_LARGE) {
+		/* It was reached: what it sent is what is wrong. */
+		sanitise_into(desc, sizeof(desc), resp->error);
+		error_set(&e, AIAUTH_CORRUPT,
+		          _("the device authorization endpoint did not answer with JSON (%s)"), desc);
+		goto fail;
+	}
 	if (resp->outcome != HTTP_DONE) {
 		sanitise_into(desc, sizeof(desc), resp->error);
 		error_set(&e, outcome_status(resp->outcome),
@@ -392,8 +399,9 @@ static void on_device_done(void *ctx, const struct http_response *resp)
 	    json_parse((const char *)resp->body->buf, resp->body->len, &root, NULL) != AIAUTH_OK ||
 	    !YAJL_IS_OBJECT(root)) {
 		if (resp->status >= 200 && resp->status < 300)
-			error_set(&e, AIAUTH_CORRUPT, "%s",
-			          _("the device authorization endpoint did not answer with JSON"));
+			error_set(&e, AIAUTH_CORRUPT,
+			          _("the device authorization endpoint did not answer with JSON (%s)"),
+			          _(http_body_problem(resp)));
 		else
 			error_set(&e, AIAUTH_REJECTED,
 			          _("the device authorization endpoint answered HTTP %ld"),
