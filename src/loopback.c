@@ -320,8 +320,32 @@ static bool head_complete(const struct conn *c)
 	return false;
 }
 
+/* Can the bytes read so far begin an HTTP request?  Its first line is a
+ * method in capitals, a space and printable ASCII; the headers after it are
+ * not looked at.  Anything else (a TLS hello from a browser sent to https,
+ * binary noise) is refused at once instead of holding a connection until
+ * its deadline, waiting for a blank line that will never come. */
+static bool head_plausible(const struct conn *c)
+{
+	bool in_method = true;
+	for (size_t i = 0; i < c->len; i++) {
+		unsigned char ch = (unsigned char)c->head[i];
+		if (ch == '\r' || ch == '\n')
+			return i > 0 || !in_method;
+		if (in_method && ch == ' ') {
+			if (i == 0)
+				return false;
+			in_method = false;
+		} else if (in_method ? !(ch >= 'A' && ch <= 'Z') : (ch < 0x20 || ch > 0x7e)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static void conn_read(struct conn *c)
 {
+	bool eof = false;
 	for (;;) {
 		if (c->len == sizeof(c->head)) {
 			conn_respond(c, 431, "Request Header Fields Too Large",
@@ -333,14 +357,22 @@ static void conn_read(struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0) {
-			conn_close(c); /* gone before asking anything */
+		if (n < 0) {
+			conn_close(c); /* reset: nobody to answer */
 			return;
+		}
+		if (n == 0) {
+			eof = true;
+			break;
 		}
 		c->len += (size_t)n;
 	}
 	if (head_complete(c))
 		handle_request(c);
+	else if (!head_plausible(c) || (eof && c->len > 0))
+		conn_respond(c, 400, "Bad Request", _("Bad request."));
+	else if (eof)
+		conn_close(c); /* gone before asking anything */
 }
 
 static void conn_event(void *ctx, int fd, short revents)
