@@ -124,7 +124,7 @@ check_fault() {
 	esac
 	one_line_error "$1, $2: one line on stderr"
 	like "$ERR" "$(says "$2")" "$1, $2: which says what went wrong"
-	unlike "$OUT$ERR" 'FAULT-CANARY|refresh_token=|grant_type=|code_verifier=|device_code=|Bearer|xxxxxxxx' \
+	unlike "$OUT$ERR" 'FAULT|DOCTYPE|<html|\{"|refresh_token=|grant_type=|code_verifier=|device_code=|Bearer|xxxxxxxx' \
 		"$1, $2: and quotes nothing of the answer or the request"
 }
 
