@@ -369,13 +369,14 @@ static void test_second_request(void)
 /* Bytes that are not HTTP: each gets a 400 at once. */
 static void client_garbage(int port, const char *log)
 {
+#define RAW(literal) literal, sizeof(literal) - 1
 	/* The start of a TLS ClientHello: a browser sent to https:// here. */
-	static const char tls_hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
-	request_raw(port, tls_hello, sizeof(tls_hello) - 1, false, log);
-	request_raw(port, "\x00\xff\xfe\r\n\r\n", 7, false, log);
-	request_raw(port, "hello there", 11, true, log);
-	request_raw(port, "NOT-HTTP\r\n\r\n", 12, false, log);
-	request_raw(port, "GET /auth/callback?code=\x01\x02 HTTP/1.1", 40, false, log);
+	request_raw(port, RAW("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), false, log);
+	request_raw(port, RAW("\x00\xff\xfe\r\n\r\n"), false, log);
+	request_raw(port, RAW("hello there"), true, log);
+	request_raw(port, RAW("NOT-HTTP\r\n\r\n"), false, log);
+	request_raw(port, RAW("GET /auth/callback?code=\x01\x02 HTTP/1.1"), false, log);
+#undef RAW
 }
 
 static void test_garbage(void)
@@ -404,6 +405,10 @@ static void test_garbage(void)
 	   (long long)took);
 	ok(n400 == 5, "each with 400 (%d of 5): a TLS hello, binary, text then EOF, no method, "
 	   "control bytes", n400);
+	if (n400 != 5)
+		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+			if (strncmp(l, "===", 3) == 0 || strncmp(l, "HTTP/", 5) == 0)
+				diag("%s", l);
 	ok(!o.done, "none of them ends the flow");
 	free(text);
 
