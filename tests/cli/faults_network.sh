@@ -1,69 +1,61 @@
 #!/bin/sh
-# faults_network.sh - servers that answer badly: an HTML page, a 500, broken
-# JSON, an empty body, 10 MB, no answer at all, and a self-signed
-# certificate, from each server aiauth talks to: the OAuth token endpoint
-# (a refresh, and the code exchange of a sign-in), the device authorization
-# endpoint, OpenID discovery, and a provider's model list (test, models).
+# faults_network.sh - OAuth servers that answer badly: an HTML page, a 500,
+# broken JSON, an empty body, 10 MB, no answer at all, and a self-signed
+# certificate, from the token endpoint (a refresh, the code exchange of a
+# paste and a browser sign-in, a device code's polls), the device
+# authorization endpoint and OpenID discovery (for a refresh and for a
+# sign-in).  tests/cli/faults_models.sh does the same for model lists.
 #
 # Each case wants an exit status, one line on stderr that says what went
-# wrong, nothing of the answer or of a secret printed, and nothing lost:
-# once the server is healthy again the same account (its refresh token,
-# its key, a pending sign-in) still works.  The faulty server is
+# wrong, nothing of the answer or of a secret printed (tests/lib/faults.sh),
+# and nothing lost: once the server is healthy again the same account (its
+# refresh token, a pending sign-in) still works.  The faulty server is
 # tests/servers/fault_server.js in front of the real one; "pass" puts it
 # back in the path unchanged.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/oidc.sh"
+. "$top_srcdir/tests/lib/faults.sh"
 at_exit stop_servers
 no_session_bus
 use_passphrase
 need_oidc_provider
-
-# No aiauth run may take more than a minute, whatever goes wrong.
-cat >"$TEST_TMP/aiauth-bounded" <<EOF
-#!/bin/sh
-exec timeout 60 "$AIAUTH" "\$@"
-EOF
-chmod +x "$TEST_TMP/aiauth-bounded"
-AIAUTH="$TEST_TMP/aiauth-bounded"
-
-MODES="html 500 malformed empty huge huge-length hang"
-GOOD=sk-good-key-for-the-fault-tests
+faults_setup
+tls=$TLS
 
 # Access tokens live 2 s: every `token` refreshes.
 start_oidc_server --access-ttl 2 --device-interval 1 || {
 	ok 1 "the authorization server starts"; done_testing; }
 start_fault_server F --upstream "$OIDC_ISSUER" --log "$TEST_TMP/f.log" || {
 	ok 1 "the fault server starts"; done_testing; }
-start_models_server MOD --key "$GOOD" --flavor openai
-start_fault_server FM --upstream "http://127.0.0.1:$MOD_PORT"
 FRONT="http://127.0.0.1:$F_PORT"
-tls=
-if make_test_cert "$TEST_TMP/tls"; then
-	start_fault_server T --tls-cert "$TEST_TMP/tls/cert.pem" --tls-key "$TEST_TMP/tls/key.pem" &&
-		tls="https://127.0.0.1:$T_PORT"
-fi
 
 # write_providers BASE: the test providers, with the endpoints under test
 # at BASE (the fault server, or the TLS server):
 #   testidp        every endpoint named; token and device authorization at BASE
 #   testidp-paste  the same, with the paste redirect (its code page)
 #   testidp-disc   only the issuer, BASE: its endpoints come from discovery
+#   testidp-poll   device authorization straight to the server, the token
+#                  endpoint (its polls) at BASE
 write_providers() {
 	_iss=$OIDC_ISSUER
 	_common='"client_id": "aiauth-test", "scopes": "openid email offline_access"'
 	_named="\"issuer\": \"$_iss\", $_common, \"authorization_endpoint\": \"$_iss/auth\",
-		\"userinfo_endpoint\": \"$_iss/me\", \"token_endpoint\": \"$1/token\",
-		\"device_authorization_endpoint\": \"$1/device/auth\""
+		\"userinfo_endpoint\": \"$_iss/me\", \"token_endpoint\": \"$1/token\""
 	_p='"group": "subscription", "methods": ["browser", "device"], "token_env": "TESTIDP_TOKEN"'
 	mkdir -p "$XDG_CONFIG_HOME/aiauth"
 	cat >"$XDG_CONFIG_HOME/aiauth/providers.json" <<EOF
 {"version": 1, "providers": {
 	"testidp": {"name": "Test IdP", $_p, "oauth": {$_named,
+		"device_authorization_endpoint": "$1/device/auth",
 		"redirect": "loopback", "redirect_path": "/callback"}},
 	"testidp-paste": {"name": "Test IdP (paste)", $_p, "oauth": {$_named,
+		"device_authorization_endpoint": "$1/device/auth",
 		"redirect": "paste", "redirect_uri": "$_iss/code"}},
 	"testidp-disc": {"name": "Test IdP (discovery)", $_p, "oauth": {"issuer": "$1", $_common,
+		"redirect": "loopback", "redirect_path": "/callback"}},
+	"testidp-poll": {"name": "Test IdP (polls)", $_p, "oauth": {$_named,
+		"device_authorization_endpoint": "$_iss/device/auth",
 		"redirect": "loopback", "redirect_path": "/callback"}}
 }}
 EOF
@@ -91,51 +83,12 @@ sign_in() { # sign_in PROVIDER LOGIN
 auth_url() { grep -Eo "$OIDC_ISSUER/[^ ]*\\?[^ ]*" "$1" | head -1; }
 refreshes() { oidc_count "token refresh_token"; }
 
-# What a case must say, by fault: a word or two of its one line.
-says() {
-	case $1 in
-	html) echo '[Hh][Tt][Mm][Ll]' ;;
-	500) echo 'HTTP 500' ;;
-	malformed) echo 'JSON' ;;
-	empty) echo 'empty' ;;
-	huge | huge-length) echo 'larger than' ;;
-	hang) echo 'timed out' ;;
-	tls) echo 'certificate' ;;
-	esac
-}
-# run_fault MODE ARGS...: run, with a short HTTP timeout when the server
-# hangs (a request would wait 15 or 30 s, and a refresh tries four times).
-# Healthy servers get the real timeouts, however loaded the machine is.
-run_fault() {
-	if [ "$1" = hang ]; then
-		AIAUTH_HTTP_TIMEOUT_MS=2000
-		export AIAUTH_HTTP_TIMEOUT_MS
-	fi
-	shift
-	run "$@"
-	unset AIAUTH_HTTP_TIMEOUT_MS
-}
-# check_fault WHAT MODE: the common assertions on the last run.
-check_fault() {
-	echo "# $1, $2: exit $RC: $ERR"
-	case $2 in
-	500 | hang | tls) is "$RC" 6 "$1, $2: exits 6 (network)" ;;
-	*) is "$RC" 1 "$1, $2: exits 1 (a bad answer)" ;;
-	esac
-	one_line_error "$1, $2: one line on stderr"
-	like "$ERR" "$(says "$2")" "$1, $2: which says what went wrong"
-	unlike "$OUT$ERR" 'FAULT|DOCTYPE|<html|\{"|refresh_token=|grant_type=|code_verifier=|device_code=|Bearer|xxxxxxxx' \
-		"$1, $2: and quotes nothing of the answer or the request"
-}
-
 sign_in testidp alice
 is "$?" 0 "alice signs in (through the fault server, passing)"
 sign_in testidp-disc bob
 is "$?" 0 "bob signs in with discovered endpoints"
 run token testidp
 is "$RC" 0 "alice's token refreshes through the fault server"
-run --stdin "$GOOD" add openai-compatible --label models --base-url "http://127.0.0.1:$FM_PORT/v1"
-is "$RC" 0 "an API-key account for the model list"
 
 # ---------------------------------------------------------------- refresh
 for mode in $MODES tls; do
@@ -195,7 +148,7 @@ for mode in $MODES tls; do
 	fault_mode F pass
 done
 run list --json
-is "$(json_get "$OUT" 'j.accounts.length')" 3 "the failed sign-ins added and removed no account"
+is "$(json_get "$OUT" 'j.accounts.length')" 2 "the failed sign-ins added and removed no account"
 run token testidp --account alice@example.test
 is "$RC" 0 "alice's token still works"
 
@@ -247,31 +200,30 @@ run list --json
 is "$(json_get "$OUT" 'j.accounts.filter(a => a.label.startsWith("zed")).length')" 0 \
 	"and no account was made of it"
 
-# ------------------------------------------------------ the model list
+# ------------------------------------------------ device code polls
+# The device authorization goes straight to the server; the polls meet the
+# fault.  A poll that fails is tried again, five times in all, then the
+# sign-in ends with the last failure; the instructions on stderr come first.
 for mode in $MODES tls; do
-	url="http://127.0.0.1:$FM_PORT/v1"
 	if [ "$mode" = tls ]; then
-		[ -n "$tls" ] || { ok 0 "model list, tls # SKIP openssl is not installed"; continue; }
-		url="$tls/v1"
+		[ -n "$tls" ] || { ok 0 "device polls, tls # SKIP openssl is not installed"; continue; }
+		write_providers "$tls"
 	else
-		fault_mode FM "$mode"
+		fault_mode F "$mode"
 	fi
-	run --stdin "$GOOD" add openai-compatible --label "m-$mode" --base-url "$url"
-	run_fault "$mode" test "m-$mode"
-	check_fault "test" "$mode"
-	unlike "$ERR" "$GOOD" "test, $mode: the key is not shown"
-	run_fault "$mode" models "m-$mode"
-	check_fault "models" "$mode"
-	unlike "$ERR" "$GOOD" "models, $mode: the key is not shown"
-	fault_mode FM pass
-	if [ "$mode" != tls ]; then
-		run test "m-$mode"
-		is "$RC" 0 "model list, $mode: the account tests valid once the server is back"
-	fi
-	run token openai-compatible --account "m-$mode"
-	is "$OUT" "$GOOD" "model list, $mode: its key is as it was"
+	before=$(oidc_count "token urn:ietf:params:oauth:grant-type:device_code")
+	run_fault "$mode" login testidp-poll --device
+	check_fault --last "device polls" "$mode"
+	is "$(oidc_count "token urn:ietf:params:oauth:grant-type:device_code")" "$before" \
+		"device polls, $mode: no poll reached the server"
+	write_providers "$FRONT"
+	fault_mode F pass
 done
-run test models
-is "$RC" 0 "the first model-list account still tests valid"
+run list --json
+is "$(json_get "$OUT" 'j.accounts.map(a => a.label).sort().join()')" \
+	"alice@example.test,bob@example.test,user1@example.test,user2@example.test,user3@example.test,user4@example.test,user5@example.test,user6@example.test,user7@example.test" \
+	"the accounts are the ones signed in, none more"
+run token testidp --account alice@example.test
+is "$RC" 0 "and alice's token still works at the end"
 
 done_testing
