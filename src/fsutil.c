@@ -1,6 +1,7 @@
 /* fsutil.c - private directories, atomic writes, advisory locks, XDG paths. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -211,6 +212,24 @@ out:
 	free(dir);
 	free(tmp);
 	return st;
+}
+
+void fs_remove_stale_temps(const char *path)
+{
+	char *dir = dir_of(path);
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t n = strlen(base);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	/* The names fs_write_atomic() makes: "<base>.tmp-<pid>-<attempt>". */
+	while (d && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, base, n) == 0 && strncmp(e->d_name + n, ".tmp-", 5) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 static enum aiauth_status read_fd_all(int fd, const char *path, size_t max,

@@ -35,6 +35,12 @@ enum aiauth_status fs_mkdir_private(const char *dir, struct aiauth_error **err);
 enum aiauth_status fs_write_atomic(const char *path, const void *data, size_t len,
                                    mode_t mode, struct aiauth_error **err);
 
+/* Remove the temporary files that fs_write_atomic() for `path` left behind
+ * when its process was killed.  Call it only while holding the exclusive
+ * lock that every writer of `path` takes: then no such file is in use.
+ * Best effort: nothing is reported. */
+void fs_remove_stale_temps(const char *path);
+
 /* Read a whole file of at most `max` bytes into a NUL-terminated heap
  * buffer.  AIAUTH_NOT_FOUND when it does not exist (no message is set for
  * that case, callers decide whether it is an error). */

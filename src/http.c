@@ -25,6 +25,8 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_MAX_BODY ((size_t)1 << 20)
+/* The largest AIAUTH_HTTP_TIMEOUT_MS taken; it only ever shortens. */
+#define MAX_TIMEOUT_CAP_MS 600000L
 
 struct http_transfer {
 	struct loop *loop;
@@ -152,6 +154,15 @@ static char *one_line(const char *s)
 		j--;
 	d[j] = '\0';
 	return d;
+}
+
+const char *http_body_problem(const struct http_response *resp)
+{
+	if (!resp->body || resp->body->len == 0)
+		return N_("empty body");
+	if (resp->content_type && strcasestr(resp->content_type, "html"))
+		return N_("an HTML page");
+	return N_("malformed JSON");
 }
 
 void http_response_clear(struct http_response *resp)
@@ -329,6 +340,21 @@ static void on_done(void *easy, int curl_code)
 
 /* ------------------------------------------------------------ requests */
 
+/* AIAUTH_HTTP_TIMEOUT_MS: an upper bound on every request's timeouts, so
+ * that tests (and scripts that would rather fail fast) need not wait out a
+ * server that never answers.  Read on every request, so that no set-up
+ * call is needed; anything but a number from 1 to 600000 is ignored, and
+ * then (0) there is no bound. */
+static long timeout_cap_ms(void)
+{
+	const char *v = getenv("AIAUTH_HTTP_TIMEOUT_MS");
+	if (!v || !*v)
+		return 0;
+	char *end = NULL;
+	long ms = strtol(v, &end, 10);
+	return *end == '\0' && ms >= 1 && ms <= MAX_TIMEOUT_CAP_MS ? ms : 0;
+}
+
 static enum aiauth_status start(struct loop *loop, const struct http_request *req,
                                 http_done_fn done, void *ctx, struct http_transfer **out,
                                 struct aiauth_error **err)
@@ -376,6 +402,9 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 	CURL *e = t->easy;
 	long connect_ms = req->connect_timeout_ms ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	long total_ms = req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+	long cap_ms = timeout_cap_ms();
+	if (cap_ms && total_ms > cap_ms)
+		total_ms = cap_ms;
 	if (connect_ms > total_ms)
 		connect_ms = total_ms;
 	CURLcode rc = CURLE_OK;

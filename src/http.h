@@ -4,7 +4,9 @@
  * - https only, except http to a loopback address (127.0.0.0/8, ::1,
  *   localhost); anything else is refused before a connection is made;
  * - TLS verification is always on;
- * - a connect timeout and a total timeout (defaults 5 s and 30 s);
+ * - a connect timeout and a total timeout (defaults 5 s and 30 s), both
+ *   never longer than AIAUTH_HTTP_TIMEOUT_MS milliseconds when that is set
+ *   (1 to 600000; other values are ignored);
  * - the response body is capped (default 1 MiB): a larger one fails with
  *   HTTP_TOO_LARGE instead of filling memory;
  * - headers and bodies given here may hold secrets: they are copied, and
@@ -72,6 +74,11 @@ void http_cancel(struct http_transfer *t);
 enum aiauth_status http_perform(struct loop *loop, const struct http_request *req,
                                 struct http_response *resp, struct aiauth_error **err);
 void http_response_clear(struct http_response *resp);
+
+/* What is wrong with a body that should have been a JSON object, for a
+ * message: N_("empty body"), N_("an HTML page") (by its Content-Type) or
+ * N_("malformed JSON"); untranslated, translate with _(). */
+const char *http_body_problem(const struct http_response *resp);
 
 /* True for http://127.x.x.x, http://[::1], http://localhost URLs. */
 bool http_url_is_loopback(const char *url);

@@ -318,6 +318,29 @@ bool loopback_head_complete(const char *head, size_t len)
 	return false;
 }
 
+/* Can the bytes read so far begin an HTTP request?  Its first line is a
+ * method in capitals, a space and printable ASCII; the headers after it are
+ * not looked at.  Anything else (a TLS hello from a browser sent to https,
+ * binary noise) is refused at once instead of holding a connection until
+ * its deadline, waiting for a blank line that will never come. */
+bool loopback_head_plausible(const char *head, size_t len)
+{
+	bool in_method = true;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)head[i];
+		if (ch == '\r' || ch == '\n')
+			return i > 0 || !in_method;
+		if (in_method && ch == ' ') {
+			if (i == 0)
+				return false;
+			in_method = false;
+		} else if (in_method ? !(ch >= 'A' && ch <= 'Z') : (ch < 0x20 || ch > 0x7e)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* "GET /path?[redacted]" for the trace: the method and the path, printable
  * and short, never the query. */
 static void describe_request(struct conn *c)
@@ -371,6 +394,7 @@ static void handle_request(struct conn *c)
 
 static void conn_read(struct conn *c)
 {
+	bool eof = false;
 	for (;;) {
 		if (c->len == sizeof(c->head)) {
 			conn_respond(c, 431, "Request Header Fields Too Large",
@@ -382,14 +406,22 @@ static void conn_read(struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0) {
-			conn_close(c); /* gone before asking anything */
+		if (n < 0) {
+			conn_close(c); /* reset: nobody to answer */
 			return;
+		}
+		if (n == 0) {
+			eof = true;
+			break;
 		}
 		c->len += (size_t)n;
 	}
 	if (loopback_head_complete(c->head, c->len))
 		handle_request(c);
+	else if (!loopback_head_plausible(c->head, c->len) || (eof && c->len > 0))
+		conn_respond(c, 400, "Bad Request", _("Bad request."));
+	else if (eof)
+		conn_close(c); /* gone before asking anything */
 }
 
 static void conn_event(void *ctx, int fd, short revents)

@@ -86,6 +86,10 @@ enum loopback_request {
 	LOOPBACK_REQUEST_REDIRECT,  /* GET <path>[?query] */
 };
 bool loopback_head_complete(const char *head, size_t len);
+/* Can these bytes begin an HTTP request (a method in capitals, a space,
+ * printable ASCII up to the end of the first line)?  Anything else, such
+ * as a TLS hello, is answered 400 at once. */
+bool loopback_head_plausible(const char *head, size_t len);
 enum loopback_request loopback_request_parse(const char *head, size_t len, const char *path,
                                              const char **query, size_t *query_len);
 

@@ -79,18 +79,25 @@ static enum aiauth_status fetch_metadata(struct loop *loop, const char *issuer,
 	struct http_response resp = {0};
 	enum aiauth_status st = http_perform(loop, &req, &resp, err);
 	if (st == AIAUTH_OK) {
-		if (resp.outcome != HTTP_DONE) {
-			st = error_set(err, AIAUTH_NETWORK, _("cannot reach %s: %s"), url,
+		if (resp.outcome == HTTP_TOO_LARGE) {
+			st = error_set(err, AIAUTH_CORRUPT, _("%s is not an OAuth metadata document (%s)"),
+			               url, resp.error ? resp.error : _("no answer"));
+		} else if (resp.outcome != HTTP_DONE) {
+			st = error_set(err, resp.outcome == HTTP_TLS ? AIAUTH_TLS : AIAUTH_NETWORK,
+			               _("cannot reach %s: %s"), url,
 			               resp.error ? resp.error : _("no answer"));
 		} else if (resp.status != 200) {
-			st = error_set(err, AIAUTH_NOT_FOUND, _("%s answered HTTP %ld"), url, resp.status);
+			/* A 5xx is the server failing, not a missing document. */
+			st = error_set(err, resp.status >= 500 ? AIAUTH_NETWORK : AIAUTH_NOT_FOUND,
+			               _("%s answered HTTP %ld"), url, resp.status);
 		} else if (json_parse(resp.body ? (const char *)resp.body->buf : "",
 		                      resp.body ? resp.body->len : 0, out, NULL) != AIAUTH_OK ||
 		           !YAJL_IS_OBJECT(*out)) {
 			json_free(*out);
 			*out = NULL;
 			st = error_set(err, AIAUTH_CORRUPT,
-			               _("%s is not an OAuth metadata document"), url);
+			               _("%s is not an OAuth metadata document (%s)"), url,
+			               _(http_body_problem(&resp)));
 		}
 	}
 	http_response_clear(&resp);
@@ -284,6 +291,13 @@ void oauth_token_interpret(const struct http_response *resp, int64_t now,
                            struct oauth_token_result *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (resp->outcome == HTTP_TOO_LARGE) {
+		/* It was reached: what it sent is what is wrong. */
+		result_fail(out, AIAUTH_CORRUPT, true,
+		            _("the token endpoint's answer is not a token response (%s)"),
+		            resp->error ? resp->error : _("no answer"));
+		return;
+	}
 	if (resp->outcome != HTTP_DONE) {
 		result_fail(out, resp->outcome == HTTP_TLS ? AIAUTH_TLS : AIAUTH_NETWORK, true,
 		            _("the token endpoint cannot be reached: %s"),
@@ -296,20 +310,21 @@ void oauth_token_interpret(const struct http_response *resp, int64_t now,
 	size_t len = resp->body ? resp->body->len : 0;
 	bool json = len > 0 && json_parse(text, len, &v, NULL) == AIAUTH_OK && YAJL_IS_OBJECT(v);
 	if (resp->status >= 500) {
+		/* The status first: a description alone hides that the server
+		 * failed, not the request. */
 		const char *desc = json ? json_get_string(v, "error_description") : NULL;
-		char what[64];
-		snprintf(what, sizeof(what), "HTTP %ld", resp->status);
-		result_fail(out, AIAUTH_NETWORK, true, _("the token endpoint failed (%s)"),
-		            desc ? desc : what);
+		char what[400];
+		snprintf(what, sizeof(what), "HTTP %ld%s%s", resp->status, desc ? ": " : "",
+		         desc ? desc : "");
+		result_fail(out, AIAUTH_NETWORK, true, _("the token endpoint failed (%s)"), what);
 		json_free_wiped(v);
 		return;
 	}
 	if (!json) {
 		json_free_wiped(v);
-		bool html = resp->content_type && strstr(resp->content_type, "html");
 		char what[96];
 		snprintf(what, sizeof(what), "HTTP %ld, %s", resp->status,
-		         len == 0 ? _("empty body") : html ? _("an HTML page") : _("malformed JSON"));
+		         _(http_body_problem(resp)));
 		result_fail(out, AIAUTH_CORRUPT, true,
 		            _("the token endpoint's answer is not a token response (%s)"), what);
 		return;

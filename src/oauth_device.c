@@ -400,6 +400,13 @@ enum aiauth_status device_answer_parse(const struct http_response *resp, struct 
 	char desc[MAX_DESCRIPTION + 1];
 
 	memset(out, 0, sizeof(*out));
+	if (resp->outcome == HTTP_TOO_LARGE) {
+		/* It was reached: what it sent is what is wrong. */
+		sanitise_into(desc, sizeof(desc), resp->error);
+		return error_set(err, AIAUTH_CORRUPT,
+		                 _("the device authorization endpoint did not answer with JSON (%s)"),
+		                 desc);
+	}
 	if (resp->outcome != HTTP_DONE) {
 		sanitise_into(desc, sizeof(desc), resp->error);
 		return error_set(err, outcome_status(resp->outcome),
@@ -413,8 +420,9 @@ enum aiauth_status device_answer_parse(const struct http_response *resp, struct 
 	    json_parse((const char *)resp->body->buf, resp->body->len, &root, NULL) != AIAUTH_OK ||
 	    !YAJL_IS_OBJECT(root)) {
 		if (resp->status >= 200 && resp->status < 300)
-			st = error_set(err, AIAUTH_CORRUPT, "%s",
-			               _("the device authorization endpoint did not answer with JSON"));
+			st = error_set(err, AIAUTH_CORRUPT,
+			               _("the device authorization endpoint did not answer with JSON (%s)"),
+			               _(http_body_problem(resp)));
 		else
 			st = error_set(err, AIAUTH_REJECTED,
 			               _("the device authorization endpoint answered HTTP %ld"),

@@ -288,15 +288,14 @@ static void judge_status(struct probe *p, const struct http_response *resp)
 		json_parse((const char *)resp->body->buf, resp->body->len, &root, &perr);
 	error_clear(&perr);
 	const char *msg = error_message(root);
-	char status[32];
-	snprintf(status, sizeof(status), "HTTP %ld", code);
-	if (code == 401 || code == 403 || (code == 400 && gemini_bad_key(root))) {
+	if (code == 401 || code == 403 || (code == 400 && gemini_bad_key(root)))
 		r->outcome = PROBE_INVALID_KEY;
-		set_detail(p, msg ? NULL : status, msg);
-	} else {
+	else
 		r->outcome = PROBE_SERVER_ERROR;
-		set_detail(p, status, msg);
-	}
+	/* The status is in http_status, which every message shows: the detail
+	 * is only the server's own words ("HTTP 500: HTTP 500" otherwise). */
+	if (msg && *msg)
+		set_detail(p, NULL, msg);
 	json_free_wiped(root);
 }
 

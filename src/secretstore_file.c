@@ -343,11 +343,15 @@ static bool file_exists(const struct file_store *fs)
 	return stat(fs->path, &st) == 0 || errno != ENOENT;
 }
 
+/* Called with vault.lock held exclusively, as every write of the vault is:
+ * a temporary file of it now is an orphan of a killed writer, removed here
+ * so that they cannot pile up. */
 static enum aiauth_status file_seal_write(struct file_store *fs, const struct secret *plain,
                                           struct aiauth_error **err)
 {
 	unsigned char *img = NULL;
 	size_t n = 0;
+	fs_remove_stale_temps(fs->path);
 	enum aiauth_status st = vault_seal(fs->key, plain, &img, &n, err);
 	if (st == AIAUTH_OK)
 		st = fs_write_atomic(fs->path, img, n, 0600, err);

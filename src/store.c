@@ -8,7 +8,6 @@
  * hand. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +24,6 @@
 
 #define STORE_FILE "accounts.json"
 #define STORE_LOCK "accounts.lock"
-/* The temporary names fs_write_atomic() uses for accounts.json. */
-#define STORE_TMP_PREFIX "accounts.json.tmp-"
 /* Metadata of a few thousand accounts is well under this; anything larger is
  * not a file we wrote. */
 #define STORE_MAX_BYTES (8u * 1024 * 1024)
@@ -1230,22 +1227,6 @@ out:
 	return st;
 }
 
-/* Temporary files of accounts.json that a killed writer left behind.  Only a
- * holder of the exclusive lock writes accounts.json, so while we hold it any
- * such file is an orphan. */
-static void remove_stale_temps(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)) == 0)
-			unlinkat(dirfd(d), e->d_name, 0);
-	}
-	closedir(d);
-}
-
 enum aiauth_status store_update(const char *config_dir, store_update_fn fn, void *ctx,
                                 struct aiauth_error **err)
 {
@@ -1266,7 +1247,9 @@ enum aiauth_status store_update(const char *config_dir, store_update_fn fn, void
 	st = fs_lock(p.lock, true, &lock, err);
 	if (st != AIAUTH_OK)
 		goto out;
-	remove_stale_temps(p.dir);
+	/* Only a holder of this lock writes accounts.json: any temporary file
+	 * of it now is an orphan of a killed writer. */
+	fs_remove_stale_temps(p.file);
 	st = read_or_set_aside(p.file, &store, err);
 	if (st != AIAUTH_OK)
 		goto out;

@@ -185,7 +185,11 @@ int cmd_models(struct cli *cli, int argc, char **argv)
 	rc = run_probe(cli, pos[0], account, &res, &p, &a);
 	if (rc)
 		return rc;
-	if (res.outcome != PROBE_VALID) {
+	if (res.outcome == PROBE_INVALID_KEY || res.outcome == PROBE_SERVER_ERROR) {
+		fprintf(stderr, "aiauth: %s \"%s\": %s (HTTP %ld%s%s)\n", p->id, a->label,
+		        _(probe_outcome_text(res.outcome)), res.http_status, res.detail ? ": " : "",
+		        res.detail ? res.detail : "");
+	} else if (res.outcome != PROBE_VALID) {
 		fprintf(stderr, "aiauth: %s \"%s\": %s%s%s\n", p->id, a->label,
 		        _(probe_outcome_text(res.outcome)), res.detail ? ": " : "",
 		        res.detail ? res.detail : "");

@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = LOOPBACK_MAX_HEAD;
 	const char *head = (const char *)data;
 	(void)loopback_head_complete(head, size);
+	(void)loopback_head_plausible(head, size);
 
 	const char *query = NULL;
 	size_t qlen = 0;

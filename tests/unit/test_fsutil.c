@@ -475,6 +475,42 @@ static void test_set_aside(void)
 	free(dir);
 }
 
+static void test_stale_temps(void)
+{
+	char *dir = tpath("stale");
+	mkdir(dir, 0700);
+	static const char *const orphans[] = {"v.bin.tmp-4242-0", "v.bin.tmp-4243-7"};
+	static const char *const others[] = {"v.bin", "v.bin.lock", "v.binx.tmp-1-0",
+	                                     "w.bin.tmp-1-0", "v.bin.corrupt-20260101-000000"};
+	for (size_t i = 0; i < 2; i++) {
+		char *p = path_join(dir, orphans[i]);
+		write_file(p, "half", 4, 0600);
+		free(p);
+	}
+	for (size_t i = 0; i < 5; i++) {
+		char *p = path_join(dir, others[i]);
+		write_file(p, "keep", 4, 0600);
+		free(p);
+	}
+	char *target = path_join(dir, "v.bin");
+	fs_remove_stale_temps(target);
+	ok(count_entries(dir, "v.bin.tmp-") == 0, "the temporary files of v.bin are removed");
+	int kept = 0;
+	for (size_t i = 0; i < 5; i++) {
+		char *p = path_join(dir, others[i]);
+		kept += file_is(p, "keep", 4);
+		free(p);
+	}
+	ok(kept == 5, "every other file is left alone (%d of 5)", kept);
+	fs_remove_stale_temps(target); /* nothing to do */
+	char *gone = tpath("no-such-dir/v.bin");
+	fs_remove_stale_temps(gone); /* no directory: no harm */
+	ok(count_entries(dir, "bin") == 5, "nothing else happens when there is nothing to remove");
+	free(gone);
+	free(target);
+	free(dir);
+}
+
 int main(void)
 {
 	T = tap_tmpdir();
@@ -484,5 +520,6 @@ int main(void)
 	test_read();
 	test_lock();
 	test_set_aside();
+	test_stale_temps();
 	return done_testing();
 }

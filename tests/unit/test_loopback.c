@@ -110,6 +110,38 @@ static void request(int port, const char *req, int gap_ms, const char *log)
 	close(fd);
 }
 
+/* Send `len` bytes as they are, half-close when asked, and log the
+ * response as request() does. */
+static void request_raw(int port, const char *data, size_t len, bool half_close, const char *log)
+{
+	FILE *f = fopen(log, "a");
+	int fd = connect_to(port);
+	if (fd < 0) {
+		if (f) {
+			fprintf(f, "=== REFUSED\n");
+			fclose(f);
+		}
+		return;
+	}
+	if (write(fd, data, len) != (ssize_t)len) {
+		/* the response (or its absence) tells */
+	}
+	if (half_close)
+		shutdown(fd, SHUT_WR);
+	char buf[4096];
+	ssize_t r;
+	if (f)
+		fprintf(f, "=== \n");
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		if (f)
+			fwrite(buf, 1, (size_t)r, f);
+	if (f) {
+		fprintf(f, "\n");
+		fclose(f);
+	}
+	close(fd);
+}
+
 static void get(int port, const char *target, const char *log)
 {
 	char req[9000];
@@ -276,6 +308,114 @@ static void test_flow(void)
 	ok(o.calls == 1, "done was called once");
 	free(text);
 
+	loopback_free(lb);
+	outcome_clear(&o);
+	loop_free(loop);
+	error_clear(&err);
+}
+
+/* Connected before the browser, speaks after it: a second redirect. */
+static void client_second(int port, const char *log)
+{
+	int early = connect_to(port);
+	usleep(100 * 1000);
+	client_right(port, log);
+	static const char again[] = "GET /auth/callback?code=second&state=" STATE " HTTP/1.1\r\n\r\n";
+	FILE *f = fopen(log, "a");
+	ssize_t w = early >= 0 ? write(early, again, sizeof(again) - 1) : -1;
+	char buf[512];
+	ssize_t r = early >= 0 ? read(early, buf, sizeof(buf) - 1) : -1;
+	if (f) {
+		fprintf(f, "=== early write %s read %s\n", w > 0 ? "sent" : "failed",
+		        r > 0 ? "answered" : "nothing");
+		fclose(f);
+	}
+	if (early >= 0)
+		close(early);
+}
+
+static void test_second_request(void)
+{
+	struct loop *loop = NULL;
+	struct aiauth_error *err = NULL;
+	struct outcome o = {0};
+	loop_new(&loop, &err);
+	struct loopback *lb = start(loop, &o, 0, 20000, 5000, &err);
+	if (!lb) {
+		ok(0, "a listener starts");
+		loop_free(loop);
+		return;
+	}
+	int port = loopback_port(lb);
+	const char *log = new_log();
+	bool ran = run(loop, spawn(client_second, port, log), &o, true, 10000);
+	/* Let the loop see whatever the second request stirs up. */
+	for (int i = 0; i < 10; i++)
+		loop_run_once(loop, 20, NULL);
+	char *text = slurp(log);
+	ok(ran && o.status == AIAUTH_OK && contains(text, "HTTP/1.1 200 "),
+	   "the browser's redirect ends the flow");
+	ok(contains(text, "read nothing") && !contains(text, "second"),
+	   "a second redirect on a connection opened before it gets no answer");
+	ok(o.calls == 1 && o.code && strcmp(o.code, "the-code") == 0,
+	   "and the first result stands (done called %d times)", o.calls);
+	free(text);
+	loopback_free(lb);
+	outcome_clear(&o);
+	loop_free(loop);
+	error_clear(&err);
+}
+
+/* Bytes that are not HTTP: each gets a 400 at once. */
+static void client_garbage(int port, const char *log)
+{
+#define RAW(literal) literal, sizeof(literal) - 1
+	/* The start of a TLS ClientHello: a browser sent to https:// here. */
+	request_raw(port, RAW("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), false, log);
+	request_raw(port, RAW("\x00\xff\xfe\r\n\r\n"), false, log);
+	request_raw(port, RAW("hello there"), true, log);
+	request_raw(port, RAW("NOT-HTTP\r\n\r\n"), false, log);
+	request_raw(port, RAW("GET /auth/callback?code=\x01\x02 HTTP/1.1"), false, log);
+#undef RAW
+}
+
+static void test_garbage(void)
+{
+	struct loop *loop = NULL;
+	struct aiauth_error *err = NULL;
+	struct outcome o = {0};
+	loop_new(&loop, &err);
+	/* Connections may idle for 15 s: an answer sooner is the refusal. */
+	struct loopback *lb = start(loop, &o, 0, 30000, 15000, &err);
+	if (!lb) {
+		ok(0, "a listener starts");
+		loop_free(loop);
+		return;
+	}
+	int port = loopback_port(lb);
+	const char *log = new_log();
+	int64_t t0 = loop_now_ms();
+	bool ran = run(loop, spawn(client_garbage, port, log), &o, false, 8000);
+	int64_t took = loop_now_ms() - t0;
+	char *text = slurp(log);
+	int n400 = 0;
+	for (const char *p = text; (p = strstr(p, "HTTP/1.1 400 ")) != NULL; p++)
+		n400++;
+	ok(ran && took < 5000, "five garbage requests are answered at once (%lld ms)",
+	   (long long)took);
+	ok(n400 == 5, "each with 400 (%d of 5): a TLS hello, binary, text then EOF, no method, "
+	   "control bytes", n400);
+	if (n400 != 5)
+		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+			if (strncmp(l, "===", 3) == 0 || strncmp(l, "HTTP/", 5) == 0)
+				diag("%s", l);
+	ok(!o.done, "none of them ends the flow");
+	free(text);
+
+	log = new_log();
+	ran = run(loop, spawn(client_right, port, log), &o, true, 8000);
+	ok(ran && o.status == AIAUTH_OK && o.code && strcmp(o.code, "the-code") == 0,
+	   "the listener still takes the real redirect");
 	loopback_free(lb);
 	outcome_clear(&o);
 	loop_free(loop);
@@ -478,6 +618,8 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_flow();
+	test_second_request();
+	test_garbage();
 	test_denied();
 	test_slow_clients();
 	test_limits();
