@@ -121,6 +121,28 @@ static void json_describe_error(const char *text, size_t len, char *msg, size_t 
 	yajl_free(h);
 }
 
+/* Every string and key of a parsed tree valid UTF-8?  The input was, but
+ * yajl turns a lone surrogate escape ("\\udc00") into bytes that are not:
+ * such a value would be taken in and then refused by every later write.
+ * The depth was bounded before parsing. */
+static bool tree_utf8_valid(yajl_val v)
+{
+	if (YAJL_IS_STRING(v))
+		return utf8_valid((const unsigned char *)v->u.string, strlen(v->u.string));
+	if (YAJL_IS_ARRAY(v)) {
+		for (size_t i = 0; i < v->u.array.len; i++)
+			if (!tree_utf8_valid(v->u.array.values[i]))
+				return false;
+	} else if (YAJL_IS_OBJECT(v)) {
+		for (size_t i = 0; i < v->u.object.len; i++)
+			if (!utf8_valid((const unsigned char *)v->u.object.keys[i],
+			                strlen(v->u.object.keys[i])) ||
+			    !tree_utf8_valid(v->u.object.values[i]))
+				return false;
+	}
+	return true;
+}
+
 enum aiauth_status json_parse(const char *text, size_t len, yajl_val *out,
                               struct aiauth_error **err)
 {
@@ -150,6 +172,13 @@ enum aiauth_status json_parse(const char *text, size_t len, yajl_val *out,
 		char msg[256];
 		json_describe_error(copy, len, msg, sizeof(msg));
 		st = error_set(err, AIAUTH_CORRUPT, _("invalid JSON: %s"), msg);
+		goto out;
+	}
+	if (!tree_utf8_valid(v)) {
+		json_free_wiped(v);
+		st = error_set(err, AIAUTH_CORRUPT, "%s",
+		               _("invalid JSON: a \\u escape that is not a character (a lone "
+		                 "surrogate)"));
 		goto out;
 	}
 	*out = v;

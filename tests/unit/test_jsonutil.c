@@ -304,8 +304,34 @@ static void test_generate(void)
 	error_clear(&err);
 }
 
+/* Found by fuzzing accounts.json: a lone surrogate escape was read into a
+ * value that every later write refused. */
+static void test_lone_surrogate(void)
+{
+	static const char *const bad[] = {
+		"{\"method\":\"device\\uded0\"}",
+		"{\"a\":[\"x\\udfff\"]}",
+		"{\"k\\udc00\":1}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		yajl_val v = NULL;
+		struct aiauth_error *err = NULL;
+		ok(json_parse(bad[i], strlen(bad[i]), &v, &err) == AIAUTH_CORRUPT && !v && err &&
+		       strstr(err->message, "surrogate"),
+		   "a lone surrogate is refused: %s", bad[i]);
+		error_clear(&err);
+	}
+	const char *pair = "{\"e\":\"\\ud83d\\ude00\"}";
+	yajl_val v = NULL;
+	ok(json_parse(pair, strlen(pair), &v, NULL) == AIAUTH_OK &&
+	       strcmp(json_get_string(v, "e"), "\xf0\x9f\x98\x80") == 0,
+	   "a surrogate pair is one character");
+	json_free(v);
+}
+
 int main(void)
 {
+	test_lone_surrogate();
 	test_parse();
 	test_parse_errors();
 	test_free_wiped();
