@@ -36,7 +36,7 @@ static const struct command commands[] = {
 	{"login", cmd_login,
 	 "login PROVIDER [--device|--browser|--paste] [--label L] [--no-wait] | login --finish [CODE]",
 	 N_("sign in with OAuth (a device code, the browser, or a pasted code)")},
-	{"refresh", cmd_refresh, "refresh [PROVIDER|ACCOUNT]... [--all] [--force]",
+	{"refresh", cmd_refresh, "refresh [PROVIDER|ACCOUNT]... [--all] [--force] [--jobs N]",
 	 N_("refresh OAuth tokens that expire within 5 minutes (all of them with --force)")},
 	{"token", cmd_token, "token PROVIDER [--account A]",
 	 N_("print the provider's key or access token")},
