@@ -193,9 +193,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	struct aiauth_error *err = NULL;
-	if (http_global_init(&err) != AIAUTH_OK)
-		return cli_fail(&err);
+	/* libcurl is loaded by the first request (src/curlsym.h), not here:
+	 * most commands make none. */
 	const struct session_options so = {
 		.forced_backend = forced,
 		.get_passphrase = cli_passphrase,

@@ -74,4 +74,21 @@ is "$RC" 1 "a truncated providers.json fails every command that needs providers"
 like "$ERR" 'providers\.json' "the error names providers.json"
 rm "$XDG_CONFIG_HOME/aiauth/providers.json"
 
+# libcurl is loaded by the first request, not at start (src/curlsym.h): it
+# and the two dozen libraries it brings cost every start time and memory.
+# glibc's LD_DEBUG=files names each library as it is loaded.
+if LD_DEBUG=files "$AIAUTH" --version 2>&1 >/dev/null | grep -q 'file=libc\.so'; then
+	out=$(LD_DEBUG=files "$AIAUTH" list 2>&1 >/dev/null)
+	unlike "$out" 'file=libcurl' "list does not load libcurl"
+	out=$(LD_DEBUG=files "$AIAUTH" token openai 2>&1 >/dev/null)
+	unlike "$out" 'file=libcurl' "token (no account) does not load libcurl"
+	out=$(LD_DEBUG=files "$AIAUTH" detect --timeout 200 2>&1 >/dev/null)
+	like "$out" 'file=libcurl' "detect, which makes requests, loads it"
+	run detect --timeout 200
+	is "$RC" 0 "and works with it"
+else
+	echo "ok $((tap_n + 1)) # SKIP LD_DEBUG does not list libraries here"
+	tap_n=$((tap_n + 1))
+fi
+
 done_testing
