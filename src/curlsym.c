@@ -2,15 +2,15 @@
  * says why and how). */
 #include "config.h"
 
-#include <dlfcn.h>
-
 #include "curlsym.h"
+#include "dynlib.h"
 #include "i18n.h"
 
 #define CURLSYM_DEFINE(f) __typeof__(f) *sym_##f;
 CURLSYM_FUNCTIONS(CURLSYM_DEFINE)
 #undef CURLSYM_DEFINE
 
+static const struct dynlib_sym curl_syms[] = {CURLSYM_FUNCTIONS(DYNLIB_SYM)};
 static void *curl_lib;
 static bool curl_ready;
 
@@ -18,21 +18,10 @@ enum aiauth_status curlsym_load(struct aiauth_error **err)
 {
 	if (curl_ready)
 		return AIAUTH_OK;
-	if (!curl_lib) {
-		curl_lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-		if (!curl_lib) {
-			const char *why = dlerror();
-			return error_set(err, AIAUTH_FAILED, _("cannot load %s: %s"), CURL_SONAME,
-			                 why ? why : _("unknown error"));
-		}
-	}
-	/* ISO C has no conversion from dlsym's void * to a function pointer;
-	 * POSIX guarantees it works, and this form says so. */
-#define CURLSYM_RESOLVE(f) \
-	if (!(*(void **)&sym_##f = dlsym(curl_lib, #f))) \
-		return error_set(err, AIAUTH_FAILED, _("%s has no function %s"), CURL_SONAME, #f);
-	CURLSYM_FUNCTIONS(CURLSYM_RESOLVE)
-#undef CURLSYM_RESOLVE
+	enum aiauth_status st = dynlib_open(CURL_SONAME, curl_syms,
+	                                    sizeof(curl_syms) / sizeof(curl_syms[0]), &curl_lib, err);
+	if (st != AIAUTH_OK)
+		return st;
 	CURLcode rc = sym_curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)
 		return error_set(err, AIAUTH_FAILED, _("cannot initialise libcurl: %s"),

@@ -6,17 +6,15 @@
  * never make a request: `aiauth token` for an API key or a fresh token,
  * list, env, exec, the screens until a sign-in.  So aiauth does not link
  * libcurl.  curlsym_load() opens the libcurl configure found (CURL_SONAME)
- * with dlopen() and takes from it the functions listed below, which the
- * code calls as sym_curl_...(); systemd loads its optional libraries the
- * same way.  Only http.c and loop.c use them.
+ * with dynlib_open() and takes from it the functions listed below, which
+ * the code calls as sym_curl_...().  Only http.c and loop.c use them.
  *
  * Call order: curlsym_load() before any sym_curl_*().  The first call
  * loads the library and runs curl_global_init(); later calls return at
  * once.  AIAUTH_OK, or AIAUTH_FAILED with a message naming the library
  * (the functions are then unusable).  One thread only, like the loop.
  * curlsym_unload() (at exit) runs curl_global_cleanup() when the library
- * was loaded; the library itself stays mapped, as its dependencies'
- * destructors would otherwise run under code still on the stack.
+ * was loaded; the library itself stays mapped (dynlib.h).
  *
  * The sym_ pointers have the exact types of curl.h's declarations; what
  * is lost is curl.h's compile-time check of curl_easy_setopt()'s argument

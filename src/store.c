@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
 
+#include "cryptosym.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "store.h"
@@ -405,7 +405,8 @@ static enum aiauth_status id_generate(struct store *store, char **out, struct ai
 	/* 128 random bits never collide in practice; the loop costs nothing and
 	 * makes "never reused" hold even against a broken generator. */
 	for (int attempt = 0;; attempt++) {
-		if (attempt == 8 || gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0) {
+		if (attempt == 8 || cryptosym_load(NULL) != AIAUTH_OK ||
+		    sym_gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0) {
 			free(id);
 			return error_set(err, AIAUTH_FAILED, "%s",
 			                 _("cannot generate an account id: no randomness"));
