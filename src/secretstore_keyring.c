@@ -659,30 +659,51 @@ enum aiauth_status keyring_probe(int timeout_ms, char **why)
 
 	/* Straight to the Secret Service: the bus answers ServiceUnknown at once
 	 * when nobody owns the name and no .service file can start it, and
-	 * starts it (within the same deadline) when one can. */
-	r = probe_call(conn, SECRETS_NAME, SECRETS_PATH, SECRETS_SERVICE_IFACE, "ReadAlias",
-	               g_variant_new("(s)", "default"), "(o)", deadline, &e);
-	if (!r) {
+	 * starts it (within the same deadline) when one can.  The specification
+	 * puts the default collection at the alias path too, so one call
+	 * usually tells whether it is locked; a service without alias paths,
+	 * or with no default collection, gets the two-step way. */
+	r = probe_call(conn, SECRETS_NAME, SECRETS_PATH "/aliases/default",
+	               "org.freedesktop.DBus.Properties", "Get",
+	               g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"), "(v)", deadline,
+	               &e);
+	if (!r && (g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
+	           g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))) {
 		st = probe_call_failed(why, &e, timeout_ms);
 		goto out;
 	}
-	const char *coll = NULL;
-	g_variant_get(r, "(&o)", &coll);
-	/* "/" means no default alias.  A "login" collection may still exist,
-	 * but libsecret would then offer to create a default one through a
-	 * prompt, which nobody can answer in a headless session. */
-	if (strcmp(coll, "/") == 0) {
-		st = probe_fail(why, "%s", _("no default keyring collection"));
-		goto out;
-	}
-	GVariant *lr = probe_call(conn, SECRETS_NAME, coll, "org.freedesktop.DBus.Properties", "Get",
-	                          g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"), "(v)",
-	                          deadline, &e);
-	g_clear_pointer(&r, g_variant_unref);
-	r = lr;
 	if (!r) {
-		st = probe_call_failed(why, &e, timeout_ms);
-		goto out;
+		g_clear_error(&e);
+		r = probe_call(conn, SECRETS_NAME, SECRETS_PATH, SECRETS_SERVICE_IFACE, "ReadAlias",
+		               g_variant_new("(s)", "default"), "(o)", deadline, &e);
+		if (!r) {
+			st = probe_call_failed(why, &e, timeout_ms);
+			goto out;
+		}
+		const char *coll = NULL;
+		g_variant_get(r, "(&o)", &coll);
+		/* "/" means no default alias.  A "login" collection may still
+		 * exist, but libsecret would then offer to create a default one
+		 * through a prompt, which nobody can answer in a headless
+		 * session. */
+		if (strcmp(coll, "/") == 0) {
+			st = probe_fail(why, "%s", _("no default keyring collection"));
+			goto out;
+		}
+		GVariant *lr = probe_call(conn, SECRETS_NAME, coll, "org.freedesktop.DBus.Properties",
+		                          "Get", g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"),
+		                          "(v)", deadline, &e);
+		g_clear_pointer(&r, g_variant_unref);
+		r = lr;
+		if (!r) {
+			st = probe_call_failed(why, &e, timeout_ms);
+			goto out;
+		}
 	}
 	GVariant *v = NULL;
 	g_variant_get(r, "(v)", &v);
