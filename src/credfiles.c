@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
 
 #include "credfiles.h"
+#include "cryptosym.h"
 #include "fsutil.h"
 #include "i18n.h"
 #include "jsonutil.h"
@@ -112,14 +112,14 @@ static yajl_val cf_jwt_claims(const char *jwt)
 		b64[n++] = '=';
 	gnutls_datum_t in = {(unsigned char *)b64, (unsigned)n}, out = {NULL, 0};
 	yajl_val v = NULL;
-	if (gnutls_base64_decode2(&in, &out) == 0) {
+	if (cryptosym_load(NULL) == AIAUTH_OK && sym_gnutls_base64_decode2(&in, &out) == 0) {
 		if (json_parse((const char *)out.data, out.size, &v, NULL) != AIAUTH_OK ||
 		    !YAJL_IS_OBJECT(v)) {
 			json_free_wiped(v);
 			v = NULL;
 		}
 		secure_wipe(out.data, out.size);
-		gnutls_free(out.data);
+		(*sym_gnutls_free)(out.data);
 	}
 	secure_wipe(b64, n);
 	free(b64);

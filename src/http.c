@@ -17,8 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
+#include "curlsym.h"
 #include "debug.h"
 #include "http.h"
 
@@ -53,18 +52,18 @@ struct http_transfer {
 static bool url_parts(const char *url, char **scheme, char **host)
 {
 	*scheme = *host = NULL;
-	if (!url || !*url)
+	if (!url || !*url || curlsym_load(NULL) != AIAUTH_OK)
 		return false;
-	CURLU *u = curl_url();
+	CURLU *u = sym_curl_url();
 	if (!u)
 		return false;
-	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	          curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
-	          curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK;
-	curl_url_cleanup(u);
+	bool ok = sym_curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	          sym_curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+	          sym_curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK;
+	sym_curl_url_cleanup(u);
 	if (!ok) {
-		curl_free(*scheme);
-		curl_free(*host);
+		sym_curl_free(*scheme);
+		sym_curl_free(*host);
 		*scheme = *host = NULL;
 	}
 	return ok;
@@ -101,14 +100,16 @@ bool http_url_is_loopback(const char *url)
 	if (!url_parts(url, &scheme, &host))
 		return false;
 	bool ok = strcasecmp(scheme, "http") == 0 && host_is_loopback(host);
-	curl_free(scheme);
-	curl_free(host);
+	sym_curl_free(scheme);
+	sym_curl_free(host);
 	return ok;
 }
 
 const char *http_url_problem(const char *url)
 {
 	char *scheme, *host;
+	if (curlsym_load(NULL) != AIAUTH_OK)
+		return N_("libcurl could not be loaded");
 	if (!url_parts(url, &scheme, &host))
 		return N_("not a valid URL");
 	const char *problem = NULL;
@@ -120,8 +121,8 @@ const char *http_url_problem(const char *url)
 		              : N_("plain http is allowed only to this computer; use https");
 	else
 		problem = N_("only https URLs are allowed");
-	curl_free(scheme);
-	curl_free(host);
+	sym_curl_free(scheme);
+	sym_curl_free(host);
 	return problem;
 }
 
@@ -133,7 +134,7 @@ static void free_wiped_slist(struct curl_slist *list)
 	for (struct curl_slist *l = list; l; l = l->next)
 		if (l->data)
 			secure_wipe(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	sym_curl_slist_free_all(list);
 }
 
 static char *one_line(const char *s)
@@ -181,7 +182,7 @@ static void transfer_free(struct http_transfer *t)
 	if (!t)
 		return;
 	if (t->easy)
-		curl_easy_cleanup(t->easy);
+		sym_curl_easy_cleanup(t->easy);
 	free_wiped_slist(t->headers);
 	secret_free(t->req_body);
 	http_response_clear(&t->resp);
@@ -252,7 +253,7 @@ static void trace_done(const struct http_transfer *t, CURLcode rc)
 		          r->status, r->body ? r->body->len : 0, ms);
 	else
 		debug_log("http %s %s -> %s (%s, %lld ms)", t->dbg_method, t->dbg_url,
-		          outcome_name(r->outcome), curl_easy_strerror(rc), ms);
+		          outcome_name(r->outcome), sym_curl_easy_strerror(rc), ms);
 }
 
 static enum http_outcome classify(CURLcode rc, bool too_large)
@@ -302,7 +303,7 @@ static enum http_outcome classify(CURLcode rc, bool too_large)
 static void on_done(void *easy, int curl_code)
 {
 	char *priv = NULL;
-	curl_easy_getinfo((CURL *)easy, CURLINFO_PRIVATE, &priv);
+	sym_curl_easy_getinfo((CURL *)easy, CURLINFO_PRIVATE, &priv);
 	struct http_transfer *t = (struct http_transfer *)priv;
 	if (!t)
 		return;
@@ -315,16 +316,16 @@ static void on_done(void *easy, int curl_code)
 	CURLcode rc = (CURLcode)curl_code;
 	struct http_response *r = &t->resp;
 	r->outcome = classify(rc, t->too_large);
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+	sym_curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
 	char *ct = NULL;
-	if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+	if (sym_curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
 		r->content_type = strdup(ct);
 	if (r->outcome == HTTP_TOO_LARGE) {
 		char line[128];
 		snprintf(line, sizeof(line), _("the response is larger than %zu bytes"), t->max_body);
 		r->error = one_line(line);
 	} else if (r->outcome != HTTP_DONE) {
-		r->error = one_line(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+		r->error = one_line(t->errbuf[0] ? t->errbuf : sym_curl_easy_strerror(rc));
 	}
 	trace_done(t, rc);
 	/* A body cut short is no body: nobody should parse half of it. */
@@ -362,6 +363,8 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 	enum aiauth_status st;
 	struct http_transfer *t = NULL;
 	*out = NULL;
+	if ((st = curlsym_load(err)) != AIAUTH_OK)
+		return st;
 	const char *problem = http_url_problem(req->url);
 	if (problem) {
 		st = error_set(err, AIAUTH_USAGE, "%s: %s", req->url ? req->url : "", _(problem));
@@ -375,12 +378,12 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 	t->ctx = ctx;
 	t->max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
 	t->resp.body = secret_new(4096);
-	t->easy = curl_easy_init();
+	t->easy = sym_curl_easy_init();
 	if (!t->resp.body || !t->easy)
 		goto oom;
 
 	for (const char *const *h = req->headers; h && *h; h++) {
-		struct curl_slist *n = curl_slist_append(t->headers, *h);
+		struct curl_slist *n = sym_curl_slist_append(t->headers, *h);
 		if (!n)
 			goto oom;
 		t->headers = n;
@@ -392,7 +395,7 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 		if (req->content_type) {
 			char ct[256];
 			snprintf(ct, sizeof(ct), "Content-Type: %s", req->content_type);
-			struct curl_slist *n = curl_slist_append(t->headers, ct);
+			struct curl_slist *n = sym_curl_slist_append(t->headers, ct);
 			if (!n)
 				goto oom;
 			t->headers = n;
@@ -411,7 +414,7 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 #define SET(opt, val) \
 	do { \
 		if (rc == CURLE_OK) \
-			rc = curl_easy_setopt(e, opt, val); \
+			rc = sym_curl_easy_setopt(e, opt, val); \
 	} while (0)
 	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -450,7 +453,7 @@ static enum aiauth_status start(struct loop *loop, const struct http_request *re
 #undef SET
 	if (rc != CURLE_OK) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot set up the request: %s"),
-		               curl_easy_strerror(rc));
+		               sym_curl_easy_strerror(rc));
 		goto fail;
 	}
 
@@ -527,6 +530,9 @@ enum aiauth_status http_perform(struct loop *loop, const struct http_request *re
                                 struct http_response *resp, struct aiauth_error **err)
 {
 	memset(resp, 0, sizeof(*resp));
+	enum aiauth_status s = curlsym_load(err);
+	if (s != AIAUTH_OK)
+		return s;
 	const char *problem = http_url_problem(req->url);
 	if (problem) {
 		resp->outcome = HTTP_REFUSED_URL;
@@ -536,7 +542,7 @@ enum aiauth_status http_perform(struct loop *loop, const struct http_request *re
 	}
 	struct perform_state st = {.out = resp};
 	struct http_transfer *t;
-	enum aiauth_status s = start(loop, req, perform_done, &st, &t, err);
+	s = start(loop, req, perform_done, &st, &t, err);
 	if (s != AIAUTH_OK)
 		return s;
 	s = loop_run_until(loop, &st.done, err);
@@ -555,14 +561,10 @@ enum aiauth_status http_perform(struct loop *loop, const struct http_request *re
 
 enum aiauth_status http_global_init(struct aiauth_error **err)
 {
-	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (rc != CURLE_OK)
-		return error_set(err, AIAUTH_FAILED, _("cannot initialise libcurl: %s"),
-		                 curl_easy_strerror(rc));
-	return AIAUTH_OK;
+	return curlsym_load(err);
 }
 
 void http_global_cleanup(void)
 {
-	curl_global_cleanup();
+	curlsym_unload();
 }

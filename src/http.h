@@ -86,7 +86,10 @@ bool http_url_is_loopback(const char *url);
  * untranslated reason. */
 const char *http_url_problem(const char *url);
 
-/* Call once at start-up (curl_global_init) and at exit. */
+/* libcurl is loaded, and curl_global_init() run, by the first request or
+ * URL check (curlsym.h); http_global_init() does it now, for a caller that
+ * wants a failure to load reported up front.  http_global_cleanup() at
+ * exit runs curl_global_cleanup() if libcurl was loaded. */
 enum aiauth_status http_global_init(struct aiauth_error **err);
 void http_global_cleanup(void);
 

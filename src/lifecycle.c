@@ -17,6 +17,9 @@
  * lifecycle_ensure_fresh() runs one job, lifecycle_refresh_many() runs n of
  * them side by side on the same loop, so every request is in flight at
  * once and a busy lock never blocks the loop (nor the other accounts).
+ * With env->max_jobs, only that many jobs are past the synchronous first
+ * part at a time; a finished job makes room for the next, from a timer so
+ * that no job step ever runs inside another's.
  * Secret reads and writes are synchronous calls; they hold the vault's own
  * flock only for the duration of the call.
  *
@@ -79,6 +82,7 @@ struct lc_job {
 	int lock_fd;
 	int64_t lock_since_ms;
 	int timer;
+	bool started; /* counted in run->active */
 	struct oauth_token_request *request;
 	int attempts;
 	bool done;
@@ -97,12 +101,17 @@ struct lc_run {
 	bool all_done;
 	struct lc_endpoints *eps;
 	size_t n_eps;
+	size_t active;     /* jobs started and not done */
+	size_t next;       /* the first job not started yet */
+	int start_timer;   /* starts more jobs after one finished */
 	/* Called once when the last job finishes (the asynchronous run). */
 	void (*on_all_done)(struct lc_run *run);
 };
 
 static void lc_attempt(struct lc_job *job);
 static void lc_try_lock(void *ctx);
+static void lc_start_more(struct lc_run *run);
+static void lc_start_more_timer(void *ctx);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -283,6 +292,18 @@ static void lc_finish(struct lc_job *job, enum aiauth_status status)
 		CREDENTIAL_FREE(job->cred);
 	job->status = status;
 	job->done = true;
+	if (job->started) {
+		struct lc_run *run = job->run;
+		job->started = false;
+		run->active--;
+		if (run->next < run->n && !run->start_timer) {
+			run->start_timer = loop_add_timer(run->env->loop, 0, lc_start_more_timer, run);
+			/* Without a timer (no memory) the next jobs start from here:
+			 * a deeper stack, but no job is left behind. */
+			if (!run->start_timer)
+				lc_start_more(run);
+		}
+	}
 	if (--job->run->pending == 0) {
 		job->run->all_done = true;
 		if (job->run->on_all_done)
@@ -567,6 +588,27 @@ static void lc_try_lock(void *ctx)
 
 /* ---------------------------------------------------------------- the run */
 
+/* Start jobs in the order of ids while there is room (env->max_jobs). */
+static void lc_start_more(struct lc_run *run)
+{
+	size_t max = run->env->max_jobs;
+	while (run->next < run->n && (max == 0 || run->active < max)) {
+		struct lc_job *job = &run->jobs[run->next++];
+		if (job->done)
+			continue;
+		job->started = true;
+		run->active++;
+		lc_try_lock(job);
+	}
+}
+
+static void lc_start_more_timer(void *ctx)
+{
+	struct lc_run *run = ctx;
+	run->start_timer = 0;
+	lc_start_more(run);
+}
+
 /* The synchronous first part: find the account, read its secret, decide
  * whether it needs a refresh at all.  Returns true when the job goes on. */
 static bool lc_prepare(struct lc_job *job, struct store *store)
@@ -673,6 +715,8 @@ static void lc_resolve(struct lc_job *job)
 
 static void lc_run_free(struct lc_run *run)
 {
+	if (run->start_timer)
+		loop_cancel_timer(run->env->loop, run->start_timer);
 	for (size_t i = 0; i < run->n; i++) {
 		struct lc_job *job = &run->jobs[i];
 		if (job->timer)
@@ -744,9 +788,7 @@ static enum aiauth_status lc_run_start(struct lc_run *run, char *const *ids, siz
 	for (size_t i = 0; i < n; i++)
 		if (!run->jobs[i].done)
 			lc_resolve(&run->jobs[i]);
-	for (size_t i = 0; i < n; i++)
-		if (!run->jobs[i].done)
-			lc_try_lock(&run->jobs[i]);
+	lc_start_more(run);
 	return AIAUTH_OK;
 }
 

@@ -41,6 +41,10 @@ struct lifecycle_env {
 	const struct registry *registry;
 	struct secretstore *secrets;
 	const char *config_dir; /* NULL: paths_config_dir() */
+	/* How many accounts of a run are refreshed at the same time (from
+	 * taking the lock to saving the new tokens); 0: all of them.  The
+	 * others wait their turn in the order of `ids`. */
+	size_t max_jobs;
 };
 
 /* True when `cred` holds an access token valid for more than `min_valid`
@@ -66,7 +70,7 @@ struct lifecycle_outcome {
 
 /* Refresh every account of `ids` that needs it (all of them with `force`),
  * concurrently on env->loop: every refresh's HTTP request is in flight at
- * the same time.  *out has n entries in the same order; free with
+ * the same time (at most env->max_jobs of them when it is not 0).  *out has n entries in the same order; free with
  * lifecycle_outcomes_free(). */
 enum aiauth_status lifecycle_refresh_many(const struct lifecycle_env *env, char *const *ids,
                                           size_t n, bool force, struct lifecycle_outcome **out,

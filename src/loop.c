@@ -1,6 +1,11 @@
 /* loop.c - the one event loop: curl_multi_poll() over libcurl's sockets,
  * the watched descriptors and a timeout to the next timer.
  *
+ * The multi handle (and with it libcurl, curlsym.h) comes with the first
+ * transfer; until then the wait is a plain poll() over the same
+ * descriptors.  loop_wakeup() writes to a pipe of the loop's own that
+ * every wait includes, so it works before, with and after libcurl.
+ *
  * Callbacks may add and remove watches, timers and transfers while the loop
  * dispatches, so dispatch never holds a pointer into the arrays across a
  * callback: it looks watches and timers up by id each time and copies what
@@ -8,14 +13,16 @@
  * so a callback that re-arms itself with 0 ms cannot starve the loop. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curlsym.h"
 #include "loop.h"
 
 struct watch {
@@ -35,8 +42,9 @@ struct timer {
 };
 
 struct loop {
-	CURLM *multi;
+	CURLM *multi; /* NULL until the first transfer */
 	loop_curl_done_fn curl_done;
+	int wake[2];  /* loop_wakeup() writes to [1]; every wait reads [0] */
 
 	struct watch *watches;
 	size_t n_watches, cap_watches;
@@ -85,13 +93,27 @@ enum aiauth_status loop_new(struct loop **out, struct aiauth_error **err)
 	struct loop *loop = calloc(1, sizeof(*loop));
 	if (!loop)
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-	loop->multi = curl_multi_init();
-	if (!loop->multi) {
+	if (pipe2(loop->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		int e = errno;
 		free(loop);
-		return error_set(err, AIAUTH_FAILED, "%s", _("cannot start the network layer"));
+		return error_set(err, AIAUTH_FAILED, _("cannot start the event loop: %s"), strerror(e));
 	}
 	loop->next_id = 1;
 	*out = loop;
+	return AIAUTH_OK;
+}
+
+/* The multi handle, made (and libcurl loaded) on first use. */
+static enum aiauth_status loop_multi(struct loop *loop, struct aiauth_error **err)
+{
+	if (loop->multi)
+		return AIAUTH_OK;
+	enum aiauth_status st = curlsym_load(err);
+	if (st != AIAUTH_OK)
+		return st;
+	loop->multi = sym_curl_multi_init();
+	if (!loop->multi)
+		return error_set(err, AIAUTH_FAILED, "%s", _("cannot start the network layer"));
 	return AIAUTH_OK;
 }
 
@@ -104,11 +126,14 @@ void loop_free(struct loop *loop)
 	 * the end until none is left. */
 	while (loop->n_easies) {
 		void *easy = loop->easies[--loop->n_easies];
-		curl_multi_remove_handle(loop->multi, easy);
+		sym_curl_multi_remove_handle(loop->multi, easy);
 		if (loop->curl_done)
 			loop->curl_done(easy, LOOP_CURL_ABANDONED);
 	}
-	curl_multi_cleanup(loop->multi);
+	if (loop->multi)
+		sym_curl_multi_cleanup(loop->multi);
+	close(loop->wake[0]);
+	close(loop->wake[1]);
 	free(loop->easies);
 	free(loop->watches);
 	free(loop->timers);
@@ -211,7 +236,7 @@ static void finish_transfers(struct loop *loop)
 {
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(loop->multi, &left))) {
+	while ((msg = sym_curl_multi_info_read(loop->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		CURL *easy = msg->easy_handle;
@@ -220,7 +245,7 @@ static void finish_transfers(struct loop *loop)
 			loop->curl_done(easy, code);
 		} else {
 			loop_curl_remove(loop, easy);
-			curl_easy_cleanup(easy);
+			sym_curl_easy_cleanup(easy);
 		}
 	}
 }
@@ -263,6 +288,14 @@ static void fire_timers(struct loop *loop)
 	}
 }
 
+/* Empty the wake-up pipe (a wake-up has done its work by ending the wait). */
+static void drain_wakeups(struct loop *loop)
+{
+	char buf[64];
+	while (read(loop->wake[0], buf, sizeof(buf)) > 0)
+		;
+}
+
 enum aiauth_status loop_run_once(struct loop *loop, int max_wait_ms, struct aiauth_error **err)
 {
 	enum aiauth_status st = AIAUTH_OK;
@@ -272,42 +305,51 @@ enum aiauth_status loop_run_once(struct loop *loop, int max_wait_ms, struct aiau
 	int *ids = NULL;
 
 	/* A snapshot: callbacks below may change loop->watches, and a nested
-	 * loop_run_once() (http_perform from a callback) has its own. */
-	if (n) {
-		wfds = calloc(n, sizeof(*wfds));
-		pfds = calloc(n, sizeof(*pfds));
-		ids = calloc(n, sizeof(*ids));
-		if (!wfds || !pfds || !ids) {
-			st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	 * loop_run_once() (http_perform from a callback) has its own.  The
+	 * wake-up pipe goes last, at index n. */
+	wfds = calloc(n + 1, sizeof(*wfds));
+	pfds = calloc(n + 1, sizeof(*pfds));
+	ids = calloc(n + 1, sizeof(*ids));
+	if (!wfds || !pfds || !ids) {
+		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct watch *w = &loop->watches[i];
+		wfds[i].fd = w->fd;
+		wfds[i].events = (short)(((w->events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+		                         ((w->events & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+		                         ((w->events & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+		pfds[i].fd = w->fd;
+		pfds[i].events = w->events;
+		ids[i] = w->id;
+	}
+	wfds[n].fd = pfds[n].fd = loop->wake[0];
+	wfds[n].events = CURL_WAIT_POLLIN;
+	pfds[n].events = POLLIN;
+
+	int timeout = poll_timeout(loop, max_wait_ms);
+	if (loop->multi) {
+		CURLMcode mc = sym_curl_multi_poll(loop->multi, wfds, (unsigned)n + 1, timeout, NULL);
+		if (mc != CURLM_OK) {
+			st = error_set(err, AIAUTH_FAILED, _("waiting for events failed: %s"),
+			               sym_curl_multi_strerror(mc));
 			goto out;
 		}
-		for (size_t i = 0; i < n; i++) {
-			const struct watch *w = &loop->watches[i];
-			wfds[i].fd = w->fd;
-			wfds[i].events = (short)(((w->events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
-			                         ((w->events & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
-			                         ((w->events & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
-			pfds[i].fd = w->fd;
-			pfds[i].events = w->events;
-			ids[i] = w->id;
+		int running;
+		mc = sym_curl_multi_perform(loop->multi, &running);
+		if (mc != CURLM_OK) {
+			st = error_set(err, AIAUTH_FAILED, _("network transfer failed: %s"),
+			               sym_curl_multi_strerror(mc));
+			goto out;
 		}
-	}
-
-	CURLMcode mc = curl_multi_poll(loop->multi, wfds, (unsigned)n,
-	                               poll_timeout(loop, max_wait_ms), NULL);
-	if (mc != CURLM_OK) {
-		st = error_set(err, AIAUTH_FAILED, _("waiting for events failed: %s"),
-		               curl_multi_strerror(mc));
+		finish_transfers(loop);
+	} else if (poll(pfds, n + 1, timeout) < 0 && errno != EINTR) {
+		int e = errno;
+		st = error_set(err, AIAUTH_FAILED, _("waiting for events failed: %s"), strerror(e));
 		goto out;
 	}
-	int running;
-	mc = curl_multi_perform(loop->multi, &running);
-	if (mc != CURLM_OK) {
-		st = error_set(err, AIAUTH_FAILED, _("network transfer failed: %s"),
-		               curl_multi_strerror(mc));
-		goto out;
-	}
-	finish_transfers(loop);
+	drain_wakeups(loop);
 	if (n)
 		dispatch_fds(loop, pfds, ids, n);
 	fire_timers(loop);
@@ -335,8 +377,10 @@ enum aiauth_status loop_run_until(struct loop *loop, const bool *done, struct ai
 
 void loop_wakeup(struct loop *loop)
 {
-	/* curl_multi_wakeup() only writes a byte to its socket pair. */
-	curl_multi_wakeup(loop->multi);
+	/* write() is async-signal-safe; a full pipe already holds a wake-up. */
+	int saved = errno;
+	(void)!write(loop->wake[1], "w", 1);
+	errno = saved;
 }
 
 void *loop_curl_multi(struct loop *loop)
@@ -351,13 +395,16 @@ void loop_set_curl_done(struct loop *loop, loop_curl_done_fn fn)
 
 enum aiauth_status loop_curl_add(struct loop *loop, void *easy, struct aiauth_error **err)
 {
+	enum aiauth_status st = loop_multi(loop, err);
+	if (st != AIAUTH_OK)
+		return st;
 	if (!grow((void **)&loop->easies, &loop->cap_easies, loop->n_easies,
 	          sizeof(*loop->easies)))
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-	CURLMcode mc = curl_multi_add_handle(loop->multi, easy);
+	CURLMcode mc = sym_curl_multi_add_handle(loop->multi, easy);
 	if (mc != CURLM_OK)
 		return error_set(err, AIAUTH_FAILED, _("cannot start a transfer: %s"),
-		                 curl_multi_strerror(mc));
+		                 sym_curl_multi_strerror(mc));
 	loop->easies[loop->n_easies++] = easy;
 	return AIAUTH_OK;
 }
@@ -366,7 +413,7 @@ void loop_curl_remove(struct loop *loop, void *easy)
 {
 	for (size_t i = 0; i < loop->n_easies; i++) {
 		if (loop->easies[i] == easy) {
-			curl_multi_remove_handle(loop->multi, easy);
+			sym_curl_multi_remove_handle(loop->multi, easy);
 			loop->easies[i] = loop->easies[--loop->n_easies];
 			return;
 		}

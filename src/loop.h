@@ -6,7 +6,8 @@
  * they may add or remove watches and timers, start or cancel transfers.
  * Timers use CLOCK_MONOTONIC.  No threads, no blocking work in callbacks.
  *
- * The loop owns the CURLM handle; http.c is the only user of it. */
+ * The loop owns the CURLM handle, made with the first transfer (libcurl is
+ * loaded then: curlsym.h); http.c is the only user of it. */
 #ifndef AIAUTH_LOOP_H
 #define AIAUTH_LOOP_H
 
@@ -44,7 +45,8 @@ void loop_wakeup(struct loop *loop);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t loop_now_ms(void);
 
-/* For http.c only: the multi handle (a CURLM *), and the hook it calls
+/* For http.c only: the multi handle (a CURLM *, NULL before the first
+ * loop_curl_add()), and the hook it calls
  * when a transfer finishes.  The hook runs from loop_run_once(), outside
  * any libcurl call, with the easy handle still in the multi handle; it
  * removes it (loop_curl_remove) and may start other transfers. */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
 
+#include "cryptosym.h"
 #include "jsonutil.h"
 #include "oauth.h"
 
@@ -496,7 +496,7 @@ char *oauth_id_token_email(const char *id_token)
 		b64[n++] = '=';
 	gnutls_datum_t in = {(unsigned char *)b64, (unsigned)n}, out = {NULL, 0};
 	char *email = NULL;
-	if (gnutls_base64_decode2(&in, &out) == 0) {
+	if (cryptosym_load(NULL) == AIAUTH_OK && sym_gnutls_base64_decode2(&in, &out) == 0) {
 		yajl_val v = NULL;
 		if (json_parse((const char *)out.data, out.size, &v, NULL) == AIAUTH_OK) {
 			const char *e = json_get_string(v, "email");
@@ -505,7 +505,7 @@ char *oauth_id_token_email(const char *id_token)
 		}
 		json_free_wiped(v);
 		secure_wipe(out.data, out.size);
-		gnutls_free(out.data);
+		(*sym_gnutls_free)(out.data);
 	}
 	secure_wipe(b64, n);
 	free(b64);

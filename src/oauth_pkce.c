@@ -8,10 +8,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 
 #include "credential.h"
+#include "cryptosym.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "oauth_pkce.h"
@@ -54,7 +53,8 @@ char *oauth_pkce_base64url(const void *data, size_t len)
 char *oauth_pkce_challenge(const char *verifier, size_t len)
 {
 	unsigned char digest[32];
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, verifier, len, digest) < 0)
+	if (cryptosym_load(NULL) != AIAUTH_OK ||
+	    sym_gnutls_hash_fast(GNUTLS_DIG_SHA256, verifier, len, digest) < 0)
 		return NULL;
 	return oauth_pkce_base64url(digest, sizeof(digest));
 }
@@ -63,7 +63,10 @@ char *oauth_pkce_challenge(const char *verifier, size_t len)
 static enum aiauth_status random_b64(size_t n, struct secret **out, struct aiauth_error **err)
 {
 	unsigned char raw[32];
-	if (n > sizeof(raw) || gnutls_rnd(GNUTLS_RND_KEY, raw, n) < 0) {
+	enum aiauth_status st = cryptosym_load(err);
+	if (st != AIAUTH_OK)
+		return st;
+	if (n > sizeof(raw) || sym_gnutls_rnd(GNUTLS_RND_KEY, raw, n) < 0) {
 		secure_wipe(raw, sizeof(raw));
 		return error_set(err, AIAUTH_FAILED, "%s",
 		                 _("the system random generator failed"));

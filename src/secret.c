@@ -8,14 +8,15 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include <gnutls/gnutls.h>
-
 #include "secret.h"
 
+/* explicit_bzero() (glibc 2.25) is defined never to be optimised away,
+ * the guarantee gnutls_memset() gave, and needs no crypto library loaded
+ * (cryptosym.h). */
 void secure_wipe(void *p, size_t n)
 {
 	if (p && n)
-		gnutls_memset(p, 0, n);
+		explicit_bzero(p, n);
 }
 
 void secure_free_str(char *s)

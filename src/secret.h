@@ -3,8 +3,8 @@
  * A struct secret owns a buffer of `cap` bytes (+1 for a terminating NUL, so
  * text secrets can be used as C strings) of which `len` are used.  The buffer
  * is locked in RAM where the system permits (mlock failing is not an error)
- * and wiped over its whole capacity with gnutls_memset, which the compiler
- * cannot remove, before it is freed.
+ * and wiped over its whole capacity with explicit_bzero(), which the
+ * compiler cannot remove, before it is freed.
  *
  * Use secret_free() or SECRET_FREE() for every secret; use secure_wipe() and
  * secure_free_str() for the intermediate plain buffers a secret passed

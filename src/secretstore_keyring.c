@@ -9,14 +9,21 @@
  *
  * Nothing here asks for an unlock prompt: a prompt cannot be answered in a
  * headless session and the _sync calls would wait for it.  Reads search
- * without SECRET_SEARCH_UNLOCK and report a locked item as "the keyring is
- * locked"; writes look the default collection up and refuse when it is
- * locked.  Only delete goes through secret_password_clearv_sync(), which
- * deletes what it can see.
+ * without unlocking and report a locked item as "the keyring is locked";
+ * writes look the default collection up and refuse when it is locked.
+ * Only delete goes through secret_password_clearv_sync(), which deletes
+ * what it can see.
  *
- * keyring_probe() talks D-Bus itself, on its own connection and with
- * explicit timeouts, so that it answers within timeout_ms whatever sits on
- * (or is missing from) the session bus. */
+ * Items are handled by their D-Bus object paths (libsecret's secret-paths.h)
+ * rather than as SecretItem objects: a SecretItem is a D-Bus proxy, and
+ * making one costs a round trip for its properties and two to the bus for
+ * its signal subscription.  A read is then a search and a GetSecret, as in
+ * secret-tool, and a write four calls instead of fifteen or so.
+ *
+ * keyring_probe() talks D-Bus itself, with explicit timeouts, so that it
+ * answers within timeout_ms whatever sits on (or is missing from) the
+ * session bus.  It uses the process's shared session-bus connection, which
+ * libsecret takes up afterwards instead of connecting again. */
 #include "config.h"
 
 #include <errno.h>
@@ -26,6 +33,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The D-Bus-path functions (secret-paths.h) are marked unstable, yet they
+ * have kept their shape for years: libsecret's own secret_password_*()
+ * calls, and so secret-tool, are built on them. */
+#define SECRET_API_SUBJECT_TO_CHANGE 1
 #include <libsecret/secret.h>
 
 #include "secret.h"
@@ -35,6 +46,7 @@
 #define SECRETS_PATH "/org/freedesktop/secrets"
 #define SECRETS_SERVICE_IFACE "org.freedesktop.Secret.Service"
 #define SECRETS_COLLECTION_IFACE "org.freedesktop.Secret.Collection"
+#define SECRETS_ITEM_IFACE "org.freedesktop.Secret.Item"
 
 static const SecretSchema aiauth_schema = {
 	.name = "org.aiauth.Credential",
@@ -50,6 +62,12 @@ static const SecretSchema aiauth_schema = {
 struct keyring {
 	SecretService *service;
 };
+
+/* The session bus as the last successful probe found it, for
+ * keyring_backend_open().  GLib shares the session-bus connection through
+ * a weak reference only: without this one, libsecret would connect (and
+ * authenticate) all over again. */
+static GDBusConnection *probed_bus;
 
 /* ------------------------------------------------------------ messages */
 
@@ -99,32 +117,64 @@ static GHashTable *attrs_new(void)
 	return g_hash_table_new(g_str_hash, g_str_equal);
 }
 
+/* A property of a collection or an item (a plain D-Bus call on the
+ * service's connection: libsecret has no path function for it).  NULL and
+ * *e on failure. */
+static GVariant *keyring_property(struct keyring *k, const char *path, const char *iface,
+                                  const char *name, GError **e)
+{
+	GDBusProxy *proxy = G_DBUS_PROXY(k->service);
+	GVariant *r = g_dbus_connection_call_sync(
+		g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+		"org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", iface, name),
+		G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, e);
+	if (!r)
+		return NULL;
+	GVariant *v = NULL;
+	g_variant_get(r, "(v)", &v);
+	g_variant_unref(r);
+	return v;
+}
+
+static guint strv_len(gchar **v)
+{
+	return v ? g_strv_length(v) : 0;
+}
+
+/* The paths of the account's items (of all aiauth's items when id is
+ * NULL), unlocked and locked (free both with g_strfreev). */
+static bool keyring_search(struct keyring *k, const char *id, gchar ***unlocked, gchar ***locked,
+                           GError **e)
+{
+	GHashTable *attrs = attrs_new();
+	if (id)
+		g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
+	bool ok = secret_service_search_for_dbus_paths_sync(k->service, &aiauth_schema, attrs, NULL,
+	                                                     unlocked, locked, e);
+	g_hash_table_unref(attrs);
+	return ok;
+}
+
 static enum aiauth_status keyring_get(void *impl, const char *id, struct secret **out,
                                       struct aiauth_error **err)
 {
 	struct keyring *k = impl;
 	enum aiauth_status st = AIAUTH_NOT_FOUND;
 	GError *e = NULL;
-	GList *items = NULL;
-	GHashTable *attrs = attrs_new();
-	bool locked = false;
+	gchar **unlocked = NULL, **locked = NULL;
+	const char *doing = _("cannot read from the keyring");
 
 	*out = NULL;
-	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
-	items = secret_service_search_sync(k->service, &aiauth_schema, attrs,
-	                                   SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, NULL,
-	                                   &e);
-	if (e) {
-		st = keyring_fail(err, &e, _("cannot read from the keyring"));
+	if (!keyring_search(k, id, &unlocked, &locked, &e)) {
+		st = keyring_fail(err, &e, doing);
 		goto out;
 	}
-	for (GList *l = items; l; l = l->next) {
-		SecretItem *item = l->data;
-		if (secret_item_get_locked(item)) {
-			locked = true;
-			continue;
+	for (gchar **p = unlocked; p && *p; p++) {
+		SecretValue *value = secret_service_get_secret_for_dbus_path_sync(k->service, *p, NULL, &e);
+		if (e) {
+			st = keyring_fail(err, &e, doing);
+			goto out;
 		}
-		SecretValue *value = secret_item_get_secret(item);
 		if (!value)
 			continue;
 		gsize len = 0;
@@ -140,18 +190,20 @@ static enum aiauth_status keyring_get(void *impl, const char *id, struct secret 
 		st = AIAUTH_OK;
 		goto out;
 	}
-	if (locked)
-		st = error_set(err, AIAUTH_BACKEND, "%s: %s", _("cannot read from the keyring"),
-		               _("the keyring is locked"));
+	if (locked && *locked)
+		st = error_set(err, AIAUTH_BACKEND, "%s: %s", doing, _("the keyring is locked"));
 out:
-	g_list_free_full(items, g_object_unref);
-	g_hash_table_unref(attrs);
+	g_strfreev(unlocked);
+	g_strfreev(locked);
 	return st;
 }
 
-static bool attr_equal(GHashTable *attrs, const char *name, const char *want)
+/* Is attribute `name` of an a{ss} equal to `want` (NULL: absent or empty)? */
+static bool attr_equal(GVariant *attrs, const char *name, const char *want)
 {
-	const char *have = g_hash_table_lookup(attrs, name);
+	const char *have = NULL;
+	if (!g_variant_lookup(attrs, name, "&s", &have))
+		have = NULL;
 	if (!have || !want)
 		return have == want || (have && !*have && !want);
 	return strcmp(have, want) == 0;
@@ -161,37 +213,41 @@ static bool attr_equal(GHashTable *attrs, const char *name, const char *want)
  * same account with another provider or kind would survive it and make
  * lookups ambiguous.  Remove those after the new item is safely stored, so
  * that a failure never leaves the account with no secret at all. */
-static enum aiauth_status keyring_drop_stale(struct keyring *k, const char *id,
+static enum aiauth_status keyring_drop_stale(struct keyring *k, const char *id, const char *kept,
                                              const struct secret_meta *meta,
                                              struct aiauth_error **err)
 {
 	enum aiauth_status st = AIAUTH_OK;
 	GError *e = NULL;
-	GHashTable *attrs = attrs_new();
-	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
-	GList *items = secret_service_search_sync(k->service, &aiauth_schema, attrs,
-	                                          SECRET_SEARCH_ALL, NULL, &e);
-	if (e) {
+	gchar **unlocked = NULL, **locked = NULL;
+	if (!keyring_search(k, id, &unlocked, &locked, &e)) {
 		st = keyring_fail(err, &e, _("cannot tidy the keyring"));
 		goto out;
 	}
-	for (GList *l = items; l; l = l->next) {
-		SecretItem *item = l->data;
-		GHashTable *have = secret_item_get_attributes(item);
-		bool same = have && attr_equal(have, "provider", meta->provider) &&
-		            attr_equal(have, "kind", meta->kind);
-		if (have)
-			g_hash_table_unref(have);
-		if (same)
-			continue;
-		if (!secret_item_delete_sync(item, NULL, &e)) {
-			st = keyring_fail(err, &e, _("cannot remove an old keyring item"));
-			goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		for (gchar **p = pass ? locked : unlocked; p && *p; p++) {
+			if (strcmp(*p, kept) == 0)
+				continue;
+			GVariant *have = keyring_property(k, *p, SECRETS_ITEM_IFACE, "Attributes", &e);
+			if (!have) {
+				st = keyring_fail(err, &e, _("cannot tidy the keyring"));
+				goto out;
+			}
+			bool same = g_variant_is_of_type(have, G_VARIANT_TYPE("a{ss}")) &&
+			            attr_equal(have, "provider", meta->provider) &&
+			            attr_equal(have, "kind", meta->kind);
+			g_variant_unref(have);
+			if (same)
+				continue;
+			if (!secret_service_delete_item_dbus_path_sync(k->service, *p, NULL, &e)) {
+				st = keyring_fail(err, &e, _("cannot remove an old keyring item"));
+				goto out;
+			}
 		}
 	}
 out:
-	g_list_free_full(items, g_object_unref);
-	g_hash_table_unref(attrs);
+	g_strfreev(unlocked);
+	g_strfreev(locked);
 	return st;
 }
 
@@ -201,10 +257,11 @@ static enum aiauth_status keyring_put(void *impl, const char *id, const struct s
 	struct keyring *k = impl;
 	enum aiauth_status st = AIAUTH_OK;
 	GError *e = NULL;
-	GHashTable *attrs = attrs_new();
-	SecretCollection *coll = NULL;
+	GHashTable *props = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	                                          (GDestroyNotify)g_variant_unref);
+	GVariant *locked = NULL;
 	SecretValue *sv = NULL;
-	SecretItem *item = NULL;
+	gchar *coll = NULL, *item = NULL;
 	char *label = NULL;
 	const char *doing = _("cannot store the secret in the keyring");
 
@@ -216,14 +273,23 @@ static enum aiauth_status keyring_put(void *impl, const char *id, const struct s
 	else
 		label = g_strdup_printf("aiauth: %s", pname ? pname : "?");
 
-	g_hash_table_insert(attrs, (gpointer) "account_id", (gpointer)id);
+	/* The attributes as libsecret writes them for a schema: with the
+	 * schema's name, so that searches by schema find the item. */
+	GVariantBuilder attrs;
+	g_variant_builder_init(&attrs, G_VARIANT_TYPE("a{ss}"));
+	g_variant_builder_add(&attrs, "{ss}", "xdg:schema", aiauth_schema.name);
+	g_variant_builder_add(&attrs, "{ss}", "account_id", id);
 	if (meta->provider)
-		g_hash_table_insert(attrs, (gpointer) "provider", (gpointer)meta->provider);
+		g_variant_builder_add(&attrs, "{ss}", "provider", meta->provider);
 	if (meta->kind)
-		g_hash_table_insert(attrs, (gpointer) "kind", (gpointer)meta->kind);
+		g_variant_builder_add(&attrs, "{ss}", "kind", meta->kind);
+	g_hash_table_insert(props, (gpointer)SECRETS_ITEM_IFACE ".Attributes",
+	                    g_variant_ref_sink(g_variant_builder_end(&attrs)));
+	g_hash_table_insert(props, (gpointer)SECRETS_ITEM_IFACE ".Label",
+	                    g_variant_ref_sink(g_variant_new_string(label)));
 
-	coll = secret_collection_for_alias_sync(k->service, SECRET_COLLECTION_DEFAULT,
-	                                        SECRET_COLLECTION_NONE, NULL, &e);
+	coll = secret_service_read_alias_dbus_path_sync(k->service, SECRET_COLLECTION_DEFAULT, NULL,
+	                                                &e);
 	if (e) {
 		st = keyring_fail(err, &e, doing);
 		goto out;
@@ -234,27 +300,32 @@ static enum aiauth_status keyring_put(void *impl, const char *id, const struct s
 		goto out;
 	}
 	/* Storing into a locked collection would start an unlock prompt. */
-	if (secret_collection_get_locked(coll)) {
+	locked = keyring_property(k, coll, SECRETS_COLLECTION_IFACE, "Locked", &e);
+	if (!locked) {
+		st = keyring_fail(err, &e, doing);
+		goto out;
+	}
+	if (!g_variant_is_of_type(locked, G_VARIANT_TYPE_BOOLEAN) || g_variant_get_boolean(locked)) {
 		st = error_set(err, AIAUTH_BACKEND, "%s: %s", doing, _("the keyring is locked"));
 		goto out;
 	}
 	/* secret_value_new copies into libsecret's wiped memory. */
 	sv = secret_value_new((const gchar *)value->buf, (gssize)value->len, "text/plain");
-	item = secret_item_create_sync(coll, &aiauth_schema, attrs, label, sv,
-	                               SECRET_ITEM_CREATE_REPLACE, NULL, &e);
+	item = secret_service_create_item_dbus_path_sync(k->service, coll, props, sv,
+	                                                 SECRET_ITEM_CREATE_REPLACE, NULL, &e);
 	if (!item) {
 		st = keyring_fail(err, &e, doing);
 		goto out;
 	}
-	st = keyring_drop_stale(k, id, meta, err);
+	st = keyring_drop_stale(k, id, item, meta, err);
 out:
-	if (item)
-		g_object_unref(item);
+	if (locked)
+		g_variant_unref(locked);
 	if (sv)
 		secret_value_unref(sv);
-	if (coll)
-		g_object_unref(coll);
-	g_hash_table_unref(attrs);
+	g_free(item);
+	g_free(coll);
+	g_hash_table_unref(props);
 	g_free(label);
 	return st;
 }
@@ -279,40 +350,45 @@ static enum aiauth_status keyring_list(void *impl, char ***ids, size_t *n,
 	struct keyring *k = impl;
 	enum aiauth_status st = AIAUTH_OK;
 	GError *e = NULL;
-	GHashTable *attrs = attrs_new();
+	gchar **unlocked = NULL, **locked = NULL;
 	char **v = NULL;
 	size_t count = 0;
+	const char *doing = _("cannot list the keyring");
 
 	*ids = NULL;
 	*n = 0;
-	GList *items = secret_service_search_sync(k->service, &aiauth_schema, attrs,
-	                                          SECRET_SEARCH_ALL, NULL, &e);
-	if (e) {
-		st = keyring_fail(err, &e, _("cannot list the keyring"));
+	if (!keyring_search(k, NULL, &unlocked, &locked, &e)) {
+		st = keyring_fail(err, &e, doing);
 		goto out;
 	}
-	v = calloc(g_list_length(items) + 1, sizeof(*v));
+	v = calloc(strv_len(unlocked) + strv_len(locked) + 1, sizeof(*v));
 	if (!v) {
 		st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 		goto out;
 	}
-	for (GList *l = items; l; l = l->next) {
-		GHashTable *have = secret_item_get_attributes(l->data);
-		const char *id = have ? g_hash_table_lookup(have, "account_id") : NULL;
-		bool dup = false;
-		for (size_t i = 0; id && i < count; i++)
-			dup = dup || strcmp(v[i], id) == 0;
-		if (id && !dup) {
-			v[count] = strdup(id);
-			if (!v[count]) {
-				g_hash_table_unref(have);
+	for (int pass = 0; pass < 2; pass++) {
+		for (gchar **p = pass ? locked : unlocked; p && *p; p++) {
+			GVariant *have = keyring_property(k, *p, SECRETS_ITEM_IFACE, "Attributes", &e);
+			if (!have) {
+				st = keyring_fail(err, &e, doing);
+				goto out;
+			}
+			const char *id = NULL;
+			if (!g_variant_is_of_type(have, G_VARIANT_TYPE("a{ss}")) ||
+			    !g_variant_lookup(have, "account_id", "&s", &id))
+				id = NULL;
+			bool dup = false;
+			for (size_t i = 0; id && i < count; i++)
+				dup = dup || strcmp(v[i], id) == 0;
+			if (id && !dup && !(v[count] = strdup(id))) {
+				g_variant_unref(have);
 				st = error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 				goto out;
 			}
-			count++;
+			if (id && !dup)
+				count++;
+			g_variant_unref(have);
 		}
-		if (have)
-			g_hash_table_unref(have);
 	}
 	*ids = v;
 	*n = count;
@@ -323,8 +399,8 @@ out:
 			free(v[i]);
 		free(v);
 	}
-	g_list_free_full(items, g_object_unref);
-	g_hash_table_unref(attrs);
+	g_strfreev(unlocked);
+	g_strfreev(locked);
 	return st;
 }
 
@@ -336,6 +412,7 @@ static void keyring_close(void *impl)
 	if (k->service)
 		g_object_unref(k->service);
 	free(k);
+	g_clear_object(&probed_bus);
 	/* Drop libsecret's shared proxy too: nothing in aiauth holds a second
 	 * keyring store, and a later open makes a fresh one. */
 	secret_service_disconnect();
@@ -360,6 +437,8 @@ enum aiauth_status keyring_backend_open(const struct secretstore_options *opts,
 		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
 	/* OPEN_SESSION negotiates an encrypted transfer of secret values. */
 	k->service = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, NULL, &e);
+	/* The service's proxy holds the connection from here on. */
+	g_clear_object(&probed_bus);
 	if (!k->service) {
 		free(k);
 		return keyring_fail(err, &e, _("cannot open the keyring"));
@@ -464,7 +543,7 @@ static void probe_connected(GObject *src, GAsyncResult *res, gpointer data)
 {
 	(void)src;
 	struct probe_connect *pc = data;
-	pc->conn = g_dbus_connection_new_for_address_finish(res, &pc->error);
+	pc->conn = g_bus_get_finish(res, &pc->error);
 	pc->done = true;
 }
 
@@ -480,20 +559,21 @@ static int ms_left(gint64 deadline)
 	return left < 1 ? 1 : left > G_MAXINT ? G_MAXINT : (int)left;
 }
 
-/* Connect with a deadline: the socket may exist and never answer the
- * authentication (a stale or stopped bus), and the _sync constructor has
- * no timeout of its own.  A private main context keeps this from touching
- * anyone else's. */
-static GDBusConnection *probe_connect(const char *addr, gint64 deadline, GError **error)
+/* The session bus with a deadline: the socket may exist and never answer
+ * the authentication (a stale or stopped bus), and the _sync getter has no
+ * timeout of its own.  It is GLib's shared connection (g_bus_get), the one
+ * libsecret asks for next: connecting once saves a handshake and a worker
+ * thread's start on every run (the address is the one GLib uses too:
+ * DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus, which the caller
+ * has checked).  A private main context keeps this from touching anyone
+ * else's. */
+static GDBusConnection *probe_connect(gint64 deadline, GError **error)
 {
 	struct probe_connect pc = {0};
 	GMainContext *ctx = g_main_context_new();
 	GCancellable *cancel = g_cancellable_new();
 	g_main_context_push_thread_default(ctx);
-	g_dbus_connection_new_for_address(addr,
-	                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-	                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	                                  NULL, cancel, probe_connected, &pc);
+	g_bus_get(G_BUS_TYPE_SESSION, cancel, probe_connected, &pc);
 	GSource *timer = g_timeout_source_new((guint)ms_left(deadline));
 	g_source_set_callback(timer, probe_cancel, cancel, NULL);
 	g_source_attach(timer, ctx);
@@ -538,17 +618,6 @@ static enum aiauth_status probe_call_failed(char **why, GError **e, int timeout_
 	return st;
 }
 
-static bool strv_contains_name(GVariant *names, const char *want)
-{
-	GVariantIter it;
-	const char *name;
-	g_variant_iter_init(&it, names);
-	while (g_variant_iter_next(&it, "&s", &name))
-		if (strcmp(name, want) == 0)
-			return true;
-	return false;
-}
-
 enum aiauth_status keyring_probe(int timeout_ms, char **why)
 {
 	enum aiauth_status st = AIAUTH_OK;
@@ -577,7 +646,7 @@ enum aiauth_status keyring_probe(int timeout_ms, char **why)
 		goto out;
 	}
 
-	conn = probe_connect(addr, deadline, &e);
+	conn = probe_connect(deadline, &e);
 	if (!conn) {
 		if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
 			st = probe_fail(why, _("the session bus did not answer within %d ms"),
@@ -588,59 +657,53 @@ enum aiauth_status keyring_probe(int timeout_ms, char **why)
 		goto out;
 	}
 
-	r = probe_call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-	               "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", SECRETS_NAME),
-	               "(b)", deadline, &e);
-	if (!r) {
+	/* Straight to the Secret Service: the bus answers ServiceUnknown at once
+	 * when nobody owns the name and no .service file can start it, and
+	 * starts it (within the same deadline) when one can.  The specification
+	 * puts the default collection at the alias path too, so one call
+	 * usually tells whether it is locked; a service without alias paths,
+	 * or with no default collection, gets the two-step way. */
+	r = probe_call(conn, SECRETS_NAME, SECRETS_PATH "/aliases/default",
+	               "org.freedesktop.DBus.Properties", "Get",
+	               g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"), "(v)", deadline,
+	               &e);
+	if (!r && (g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
+	           g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+	           g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))) {
 		st = probe_call_failed(why, &e, timeout_ms);
 		goto out;
 	}
-	gboolean owned = FALSE;
-	g_variant_get(r, "(b)", &owned);
-	g_clear_pointer(&r, g_variant_unref);
-	if (!owned) {
-		/* Not running yet but startable on demand (a .service file): the
-		 * calls below start it, within the same deadline. */
-		r = probe_call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-		               "org.freedesktop.DBus", "ListActivatableNames", NULL, "(as)", deadline,
-		               &e);
+	if (!r) {
+		g_clear_error(&e);
+		r = probe_call(conn, SECRETS_NAME, SECRETS_PATH, SECRETS_SERVICE_IFACE, "ReadAlias",
+		               g_variant_new("(s)", "default"), "(o)", deadline, &e);
 		if (!r) {
 			st = probe_call_failed(why, &e, timeout_ms);
 			goto out;
 		}
-		GVariant *names = g_variant_get_child_value(r, 0);
-		bool activatable = strv_contains_name(names, SECRETS_NAME);
-		g_variant_unref(names);
-		g_clear_pointer(&r, g_variant_unref);
-		if (!activatable) {
-			st = probe_fail(why, "%s", _("no Secret Service on the session bus"));
+		const char *coll = NULL;
+		g_variant_get(r, "(&o)", &coll);
+		/* "/" means no default alias.  A "login" collection may still
+		 * exist, but libsecret would then offer to create a default one
+		 * through a prompt, which nobody can answer in a headless
+		 * session. */
+		if (strcmp(coll, "/") == 0) {
+			st = probe_fail(why, "%s", _("no default keyring collection"));
 			goto out;
 		}
-	}
-
-	r = probe_call(conn, SECRETS_NAME, SECRETS_PATH, SECRETS_SERVICE_IFACE, "ReadAlias",
-	               g_variant_new("(s)", "default"), "(o)", deadline, &e);
-	if (!r) {
-		st = probe_call_failed(why, &e, timeout_ms);
-		goto out;
-	}
-	const char *coll = NULL;
-	g_variant_get(r, "(&o)", &coll);
-	/* "/" means no default alias.  A "login" collection may still exist,
-	 * but libsecret would then offer to create a default one through a
-	 * prompt, which nobody can answer in a headless session. */
-	if (strcmp(coll, "/") == 0) {
-		st = probe_fail(why, "%s", _("no default keyring collection"));
-		goto out;
-	}
-	GVariant *lr = probe_call(conn, SECRETS_NAME, coll, "org.freedesktop.DBus.Properties", "Get",
-	                          g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"), "(v)",
-	                          deadline, &e);
-	g_clear_pointer(&r, g_variant_unref);
-	r = lr;
-	if (!r) {
-		st = probe_call_failed(why, &e, timeout_ms);
-		goto out;
+		GVariant *lr = probe_call(conn, SECRETS_NAME, coll, "org.freedesktop.DBus.Properties",
+		                          "Get", g_variant_new("(ss)", SECRETS_COLLECTION_IFACE, "Locked"),
+		                          "(v)", deadline, &e);
+		g_clear_pointer(&r, g_variant_unref);
+		r = lr;
+		if (!r) {
+			st = probe_call_failed(why, &e, timeout_ms);
+			goto out;
+		}
 	}
 	GVariant *v = NULL;
 	g_variant_get(r, "(v)", &v);
@@ -653,8 +716,12 @@ enum aiauth_status keyring_probe(int timeout_ms, char **why)
 out:
 	if (r)
 		g_variant_unref(r);
-	if (conn) {
-		g_dbus_connection_close_sync(conn, NULL, NULL);
+	/* Not closed: it is the shared connection, kept for libsecret when
+	 * the keyring can be used. */
+	if (conn && st == AIAUTH_OK) {
+		g_clear_object(&probed_bus);
+		probed_bus = conn;
+	} else if (conn) {
 		g_object_unref(conn);
 	}
 	g_free(fallback);

@@ -223,7 +223,7 @@ enum aiauth_status session_resolve(struct session *s, const char *provider,
 		if ((st = session_registry(s, &reg, err)) == AIAUTH_OK &&
 		    (st = session_secrets(s, &ss, err)) == AIAUTH_OK &&
 		    (st = session_loop(s, &loop, err)) == AIAUTH_OK) {
-			struct lifecycle_env env = {loop, reg, ss, NULL};
+			struct lifecycle_env env = {loop, reg, ss, NULL, 0};
 			st = lifecycle_ensure_fresh(&env, a->id, false, cred, err);
 		}
 		if (st != AIAUTH_OK) {

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
 
+#include "cryptosym.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "store.h"
@@ -402,7 +402,8 @@ static enum aiauth_status id_generate(struct store *store, char **out, struct ai
 	/* 128 random bits never collide in practice; the loop costs nothing and
 	 * makes "never reused" hold even against a broken generator. */
 	for (int attempt = 0;; attempt++) {
-		if (attempt == 8 || gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0) {
+		if (attempt == 8 || cryptosym_load(NULL) != AIAUTH_OK ||
+		    sym_gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0) {
 			free(id);
 			return error_set(err, AIAUTH_FAILED, "%s",
 			                 _("cannot generate an account id: no randomness"));
@@ -884,6 +885,47 @@ static enum aiauth_status parse_ref(struct store *store, const char *provider, y
 	return *out ? AIAUTH_OK : OOM(err);
 }
 
+/* Account ids are unique.  Sorted, so that 1,000 accounts cost 10,000
+ * comparisons rather than half a million; the message names the same pair
+ * as a scan in file order would: the earliest account that repeats an id,
+ * and the first one with that id. */
+static int by_id_then_index(const void *a, const void *b)
+{
+	const struct account *const *x = a, *const *y = b;
+	int c = strcmp((*x)->id, (*y)->id);
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+static enum aiauth_status check_unique_ids(const struct store *store, struct aiauth_error **err)
+{
+	size_t n = store->n_accounts;
+	if (n < 2)
+		return AIAUTH_OK;
+	const struct account **by_id = malloc(n * sizeof(*by_id));
+	if (!by_id)
+		return OOM(err);
+	for (size_t i = 0; i < n; i++)
+		by_id[i] = &store->accounts[i];
+	qsort(by_id, n, sizeof(*by_id), by_id_then_index);
+	const struct account *first = NULL, *repeat = NULL;
+	for (size_t i = 1; i < n; i++) {
+		/* by_id[i - 1] starts its run of equal ids when it differs from
+		 * the one before; the run's second member is its first repeat. */
+		if (strcmp(by_id[i - 1]->id, by_id[i]->id) != 0 ||
+		    (i >= 2 && strcmp(by_id[i - 2]->id, by_id[i]->id) == 0))
+			continue;
+		if (!repeat || by_id[i] < repeat) {
+			first = by_id[i - 1];
+			repeat = by_id[i];
+		}
+	}
+	free(by_id);
+	if (!repeat)
+		return AIAUTH_OK;
+	return error_set(err, AIAUTH_CORRUPT, _("accounts %zu and %zu have the same id"),
+	                 (size_t)(first - store->accounts) + 1, (size_t)(repeat - store->accounts) + 1);
+}
+
 enum aiauth_status store_parse(const char *text, size_t len, struct store **out,
                                struct aiauth_error **err)
 {
@@ -959,14 +1001,9 @@ enum aiauth_status store_parse(const char *text, size_t len, struct store **out,
 			st = parse_account(&pc, accounts->u.array.values[i], a);
 			if (st != AIAUTH_OK)
 				goto out;
-			for (size_t j = 0; j < i; j++) {
-				if (strcmp(store->accounts[j].id, a->id) == 0) {
-					st = error_set(err, AIAUTH_CORRUPT,
-					               _("accounts %zu and %zu have the same id"), j + 1, i + 1);
-					goto out;
-				}
-			}
 		}
+		if ((st = check_unique_ids(store, err)) != AIAUTH_OK)
+			goto out;
 	}
 
 	yajl_val providers = json_get(doc, "providers");

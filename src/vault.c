@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
+#include "cryptosym.h"
 #include "vault.h"
 
 #define VAULT_MAGIC "AIAUTHVT"
@@ -154,35 +152,37 @@ static enum aiauth_status vault_derive(const struct secret *passphrase,
 	 * into the AES key and the key-check key.  Asking PBKDF2 for 64 bytes
 	 * would run two full chains, while a guesser only needs the one that
 	 * keys the check: we would pay twice what each guess costs them. */
+	if ((st = cryptosym_load(err)) != AIAUTH_OK)
+		goto out;
 	gnutls_datum_t pw = {passphrase->buf, (unsigned)passphrase->len};
 	gnutls_datum_t sd = {key->salt, SALT_LEN};
-	int rc = gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sd, iterations, master, sizeof(master));
+	int rc = sym_gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pw, &sd, iterations, master, sizeof(master));
 	if (rc < 0) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot derive the vault key: %s"),
-		               gnutls_strerror(rc));
+		               sym_gnutls_strerror(rc));
 		goto out;
 	}
 	gnutls_datum_t prk = {master, sizeof(master)};
 	gnutls_datum_t enc_info = {(unsigned char *)VAULT_ENC_INFO, strlen(VAULT_ENC_INFO)};
 	gnutls_datum_t check_info = {(unsigned char *)VAULT_CHECK_INFO, strlen(VAULT_CHECK_INFO)};
-	rc = gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk, &enc_info, key->keys->buf, AES_KEY_LEN);
+	rc = sym_gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk, &enc_info, key->keys->buf, AES_KEY_LEN);
 	if (rc >= 0)
-		rc = gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk, &check_info,
-		                        key->keys->buf + AES_KEY_LEN, CHECK_KEY_LEN);
+		rc = sym_gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk, &check_info,
+		                            key->keys->buf + AES_KEY_LEN, CHECK_KEY_LEN);
 	if (rc < 0) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot derive the vault key: %s"),
-		               gnutls_strerror(rc));
+		               sym_gnutls_strerror(rc));
 		goto out;
 	}
 	key->keys->len = DERIVED_LEN;
 
 	/* The key check is keyed by the second half only, so publishing it says
 	 * nothing about the AES key. */
-	rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, key->keys->buf + AES_KEY_LEN, CHECK_KEY_LEN,
-	                      VAULT_CHECK_LABEL, strlen(VAULT_CHECK_LABEL), mac);
+	rc = sym_gnutls_hmac_fast(GNUTLS_MAC_SHA256, key->keys->buf + AES_KEY_LEN, CHECK_KEY_LEN,
+	                          VAULT_CHECK_LABEL, strlen(VAULT_CHECK_LABEL), mac);
 	if (rc < 0) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot derive the vault key: %s"),
-		               gnutls_strerror(rc));
+		               sym_gnutls_strerror(rc));
 		goto out;
 	}
 	memcpy(key->check, mac, CHECK_LEN);
@@ -205,10 +205,13 @@ enum aiauth_status vault_key_new(const struct secret *passphrase, uint32_t itera
 		return error_set(err, AIAUTH_USAGE, _("vault iteration count %lu is out of range"),
 		                 (unsigned long)iterations);
 	unsigned char salt[SALT_LEN];
-	int rc = gnutls_rnd(GNUTLS_RND_KEY, salt, sizeof(salt));
+	enum aiauth_status st = cryptosym_load(err);
+	if (st != AIAUTH_OK)
+		return st;
+	int rc = sym_gnutls_rnd(GNUTLS_RND_KEY, salt, sizeof(salt));
 	if (rc < 0)
 		return error_set(err, AIAUTH_FAILED, _("cannot get random bytes: %s"),
-		                 gnutls_strerror(rc));
+		                 sym_gnutls_strerror(rc));
 	return vault_derive(passphrase, salt, iterations, out, err);
 }
 
@@ -259,11 +262,14 @@ static enum aiauth_status vault_cipher_init(const struct vault_key *key,
                                             gnutls_aead_cipher_hd_t *h,
                                             struct aiauth_error **err)
 {
+	enum aiauth_status st = cryptosym_load(err);
+	if (st != AIAUTH_OK)
+		return st;
 	gnutls_datum_t k = {key->keys->buf, AES_KEY_LEN};
-	int rc = gnutls_aead_cipher_init(h, GNUTLS_CIPHER_AES_256_GCM, &k);
+	int rc = sym_gnutls_aead_cipher_init(h, GNUTLS_CIPHER_AES_256_GCM, &k);
 	if (rc < 0)
 		return error_set(err, AIAUTH_FAILED, _("cannot set up the vault cipher: %s"),
-		                 gnutls_strerror(rc));
+		                 sym_gnutls_strerror(rc));
 	return AIAUTH_OK;
 }
 
@@ -288,10 +294,10 @@ enum aiauth_status vault_seal(const struct vault_key *key, const struct secret *
 	img[OFF_CIPHER] = VAULT_CIPHER_AES256_GCM;
 	/* A fresh random nonce per seal: GCM under one key must never see a
 	 * nonce twice, and every rewrite keeps the key. */
-	int rc = gnutls_rnd(GNUTLS_RND_NONCE, img + OFF_NONCE, NONCE_LEN);
+	int rc = sym_gnutls_rnd(GNUTLS_RND_NONCE, img + OFF_NONCE, NONCE_LEN);
 	if (rc < 0) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot get random bytes: %s"),
-		               gnutls_strerror(rc));
+		               sym_gnutls_strerror(rc));
 		goto out;
 	}
 	memcpy(img + OFF_CHECK, key->check, CHECK_LEN);
@@ -300,11 +306,11 @@ enum aiauth_status vault_seal(const struct vault_key *key, const struct secret *
 	if (st != AIAUTH_OK)
 		goto out;
 	size_t clen = plain->len + TAG_LEN;
-	rc = gnutls_aead_cipher_encrypt(h, img + OFF_NONCE, NONCE_LEN, img, HEADER_LEN, TAG_LEN,
-	                                plain->buf, plain->len, img + HEADER_LEN, &clen);
+	rc = sym_gnutls_aead_cipher_encrypt(h, img + OFF_NONCE, NONCE_LEN, img, HEADER_LEN, TAG_LEN,
+	                                    plain->buf, plain->len, img + HEADER_LEN, &clen);
 	if (rc < 0 || clen != plain->len + TAG_LEN) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot encrypt the vault: %s"),
-		               gnutls_strerror(rc < 0 ? rc : GNUTLS_E_INTERNAL_ERROR));
+		               sym_gnutls_strerror(rc < 0 ? rc : GNUTLS_E_INTERNAL_ERROR));
 		goto out;
 	}
 	*out = img;
@@ -312,7 +318,7 @@ enum aiauth_status vault_seal(const struct vault_key *key, const struct secret *
 	img = NULL;
 out:
 	if (h)
-		gnutls_aead_cipher_deinit(h);
+		sym_gnutls_aead_cipher_deinit(h);
 	free(img); /* holds no plaintext: encryption writes ciphertext only */
 	return st;
 }
@@ -339,8 +345,8 @@ enum aiauth_status vault_open(const struct vault_key *key, const unsigned char *
 	st = vault_cipher_init(key, &h, err);
 	if (st != AIAUTH_OK)
 		goto out;
-	int rc = gnutls_aead_cipher_decrypt(h, hdr.nonce, NONCE_LEN, file, HEADER_LEN, TAG_LEN,
-	                                    file + HEADER_LEN, clen, p->buf, &plen);
+	int rc = sym_gnutls_aead_cipher_decrypt(h, hdr.nonce, NONCE_LEN, file, HEADER_LEN, TAG_LEN,
+	                                        file + HEADER_LEN, clen, p->buf, &plen);
 	if (rc == GNUTLS_E_DECRYPTION_FAILED) {
 		/* The key check matched, so the passphrase is right: the bytes are not
 		 * the ones that were sealed. */
@@ -350,7 +356,7 @@ enum aiauth_status vault_open(const struct vault_key *key, const unsigned char *
 	}
 	if (rc < 0) {
 		st = error_set(err, AIAUTH_FAILED, _("cannot decrypt the vault: %s"),
-		               gnutls_strerror(rc));
+		               sym_gnutls_strerror(rc));
 		goto out;
 	}
 	p->len = plen;
@@ -359,7 +365,7 @@ enum aiauth_status vault_open(const struct vault_key *key, const unsigned char *
 	p = NULL;
 out:
 	if (h)
-		gnutls_aead_cipher_deinit(h);
+		sym_gnutls_aead_cipher_deinit(h);
 	secret_free(p); /* may hold unauthenticated plaintext: wiped */
 	return st;
 }

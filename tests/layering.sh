@@ -17,8 +17,12 @@ check "src/ includes no curses header" \
 	"$(grep -rlE '#include *[<"](n?curses|ncursesw/|panel\.h|menu\.h|form\.h)' src | tr '\n' ' ')"
 check "ui/ includes no curl, gnutls, libsecret or yajl header" \
 	"$(grep -rlE '#include *[<"](curl/|gnutls/|libsecret/|yajl/)' ui | tr '\n' ' ')"
-check "only http.c and loop.c talk to libcurl" \
-	"$(grep -rlE '#include *<curl/' src | grep -vE '^src/(http|loop)\.c$' | tr '\n' ' ')"
+# libcurl is loaded at run time (src/curlsym.h): its loader and the two
+# files that use it are the only ones to see it.
+check "GnuTLS is reached through cryptosym.h only" \
+	"$(grep -rlE '#include *<gnutls/' src | grep -vE '^src/cryptosym\.h$' | tr '\n' ' ')"
+check "only http.c and loop.c talk to libcurl, through curlsym.h" \
+	"$(grep -rlE '#include *(<curl/|"curlsym\.h")' src | grep -vE '^src/(http\.c|loop\.c|curlsym\.[ch])$' | tr '\n' ' ')"
 # Every file with translatable strings is in po/POTFILES.in, or its strings
 # never reach the translators.
 missing=""

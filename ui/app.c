@@ -779,16 +779,23 @@ static void curses_start(struct tui *t)
 }
 
 /* Which screen starts: the welcome wizard until an account exists. */
-static const struct screen_ops *first_screen(struct tui *t, int *exit_status)
+/* The first screen: the accounts screen once an account exists (it gets
+ * the store read here in *pre), else the welcome screen. */
+static const struct screen_ops *first_screen(struct tui *t, struct accounts_preload *pre,
+                                             int *exit_status)
 {
 	struct store *store = NULL;
 	struct aiauth_error *err = NULL;
+	store_stamp(NULL, &pre->stamp);
 	enum aiauth_status st = store_load(NULL, &store, &err);
 	const struct screen_ops *ops = &screen_welcome;
 	if (st == AIAUTH_OK) {
-		if (store->n_accounts > 0)
+		if (store->n_accounts > 0) {
 			ops = &screen_accounts;
-		store_free(store);
+			pre->store = store;
+		} else {
+			store_free(store);
+		}
 	} else if (st == AIAUTH_CORRUPT) {
 		/* Set aside: starting over is what the user can do now. */
 		tui_status(t, "%s", err ? err->message : _(status_text(st)));
@@ -817,7 +824,8 @@ int tui_run(int forced_backend, const char *passphrase_file)
 	t->passphrase_file = passphrase_file;
 	t->sigpipe[0] = t->sigpipe[1] = -1;
 
-	const struct screen_ops *first = first_screen(t, &status);
+	struct accounts_preload pre = {0};
+	const struct screen_ops *first = first_screen(t, &pre, &status);
 	if (!first)
 		goto out;
 	struct session_options opts = {
@@ -849,7 +857,10 @@ int tui_run(int forced_backend, const char *passphrase_file)
 	if (!t->stdin_watch || !t->sig_watch || !t->tick_timer)
 		abort();
 
-	if (!tui_push(t, first, NULL)) {
+	bool pushed = tui_push(t, first, pre.store ? &pre : NULL);
+	store_free(pre.store); /* not taken: the screen did not open */
+	pre.store = NULL;
+	if (!pushed) {
 		/* The first screen refused: nothing to show. */
 		terminal_restore();
 		fprintf(stderr, "aiauth: %s\n",
@@ -887,6 +898,7 @@ out_loop:
 	terminal_restore();
 	restore_signals();
 out:
+	store_free(pre.store);
 	error_clear(&err);
 	session_free(t->session);
 	for (int i = 0; i < 2; i++)

@@ -298,28 +298,18 @@ static bool account_row_near(const struct accounts *st, size_t r, bool forward, 
 	return scan_rows(st, r, forward, out) || scan_rows(st, r, !forward, out);
 }
 
-/* Read the store again, keeping the selection on the same account (by id)
- * or, when it went away, near where it was. */
-static void reload(struct accounts *st)
+/* Show `fresh` (taken), read when the file had `stamp`, keeping the
+ * selection on the same account (by id) or, when it went away, near where
+ * it was. */
+static void adopt(struct accounts *st, struct store *fresh, const struct store_stamp *stamp)
 {
-	struct store *fresh = NULL;
-	struct aiauth_error *err = NULL;
-	struct store_stamp stamp;
-	store_stamp(NULL, &stamp);
-	if (store_load(NULL, &fresh, &err) != AIAUTH_OK) {
-		tui_status(st->tui, "%s", err ? err->message : _("cannot read the account list"));
-		error_clear(&err);
-		/* Keep showing what we had; try again only after the next change. */
-		st->stamp = stamp;
-		return;
-	}
 	char *sel_id = NULL;
 	size_t old_sel = st->sel;
 	if (st->have_sel)
 		sel_id = xstrdup(selected(st)->id);
 	store_free(st->store);
 	st->store = fresh;
-	st->stamp = stamp;
+	st->stamp = *stamp;
 	rows_build(st);
 	st->have_sel = false;
 	if (sel_id) {
@@ -334,6 +324,23 @@ static void reload(struct accounts *st)
 	if (!st->have_sel)
 		st->have_sel = account_row_near(st, sel_id ? old_sel : 0, true, &st->sel);
 	free(sel_id);
+}
+
+/* Read the store again (adopt()). */
+static void reload(struct accounts *st)
+{
+	struct store *fresh = NULL;
+	struct aiauth_error *err = NULL;
+	struct store_stamp stamp;
+	store_stamp(NULL, &stamp);
+	if (store_load(NULL, &fresh, &err) != AIAUTH_OK) {
+		tui_status(st->tui, "%s", err ? err->message : _("cannot read the account list"));
+		error_clear(&err);
+		/* Keep showing what we had; try again only after the next change. */
+		st->stamp = stamp;
+		return;
+	}
+	adopt(st, fresh, &stamp);
 }
 
 /* One stat: has another process (or screen) changed the file? */
@@ -1266,7 +1273,7 @@ static void move_selection(struct accounts *st, enum accounts_move m)
 
 static bool accounts_open(struct screen *s, void *arg)
 {
-	(void)arg;
+	struct accounts_preload *pre = arg;
 	struct tui *t = s->tui;
 	struct session *session = tui_session(t);
 	struct registry *reg = NULL;
@@ -1282,7 +1289,12 @@ static bool accounts_open(struct screen *s, void *arg)
 	st->registry = reg;
 	st->store = xcheck(store_new());
 	s->priv = st;
-	reload(st);
+	if (pre && pre->store) {
+		adopt(st, pre->store, &pre->stamp);
+		pre->store = NULL;
+	} else {
+		reload(st);
+	}
 	refresh_expiring(st);
 	return true;
 }

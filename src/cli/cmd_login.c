@@ -2,6 +2,7 @@
  * brings back. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +115,8 @@ enum aiauth_status cli_save_oauth_account(struct cli *cli, const struct provider
 
 /* ------------------------------------------------------------ refresh */
 
-static enum aiauth_status lifecycle_env_of(struct cli *cli, struct lifecycle_env *env,
-                                           struct aiauth_error **err)
+static enum aiauth_status lifecycle_env_of(struct cli *cli, size_t max_jobs,
+                                           struct lifecycle_env *env, struct aiauth_error **err)
 {
 	struct registry *reg;
 	struct secretstore *ss;
@@ -125,7 +126,7 @@ static enum aiauth_status lifecycle_env_of(struct cli *cli, struct lifecycle_env
 	    (st = session_secrets(cli->session, &ss, err)) != AIAUTH_OK ||
 	    (st = session_loop(cli->session, &loop, err)) != AIAUTH_OK)
 		return st;
-	*env = (struct lifecycle_env){loop, reg, ss, NULL};
+	*env = (struct lifecycle_env){loop, reg, ss, NULL, max_jobs};
 	return AIAUTH_OK;
 }
 
@@ -144,17 +145,34 @@ static bool ids_add(char ***ids, size_t *n, const char *id)
 	return true;
 }
 
+/* --jobs: how many accounts are refreshed at the same time. */
+#define REFRESH_MAX_JOBS 1000
+
 int cmd_refresh(struct cli *cli, int argc, char **argv)
 {
 	bool all = false, force = false;
-	const struct cli_opt opts[] = {{"--all", NULL, &all, NULL}, {"--force", NULL, &force, NULL}, {0}};
+	const char *jobs_arg = NULL;
+	const struct cli_opt opts[] = {{"--all", NULL, &all, NULL},
+	                               {"--force", NULL, &force, NULL},
+	                               {"--jobs", &jobs_arg, NULL, NULL},
+	                               {0}};
 	const char *pos[32];
 	int npos;
 	int rc = cli_parse(argc, argv, opts, pos, 32, &npos, NULL);
 	if (rc)
 		return rc;
 	if (!all && npos == 0)
-		return cli_usage_error("%s", _("usage: aiauth refresh [PROVIDER|ACCOUNT]... [--all] [--force]"));
+		return cli_usage_error(
+		    "%s", _("usage: aiauth refresh [PROVIDER|ACCOUNT]... [--all] [--force] [--jobs N]"));
+	long jobs = 0; /* all at once */
+	if (jobs_arg) {
+		char *end = NULL;
+		errno = 0;
+		jobs = strtol(jobs_arg, &end, 10);
+		if (errno || end == jobs_arg || *end || jobs < 1 || jobs > REFRESH_MAX_JOBS)
+			return cli_usage_error(_("--jobs takes a number from 1 to %d, not \"%s\""),
+			                       REFRESH_MAX_JOBS, jobs_arg);
+	}
 	struct aiauth_error *err = NULL;
 	struct store *store = NULL;
 	struct registry *reg;
@@ -203,7 +221,7 @@ int cmd_refresh(struct cli *cli, int argc, char **argv)
 	 * and after refreshing hand the CLIs the new tokens. */
 	cli_auto_sync(cli, NULL);
 	struct lifecycle_env env;
-	if (lifecycle_env_of(cli, &env, &err) != AIAUTH_OK ||
+	if (lifecycle_env_of(cli, (size_t)jobs, &env, &err) != AIAUTH_OK ||
 	    lifecycle_refresh_many(&env, ids, n, force, &out, &err) != AIAUTH_OK) {
 		rc = cli_fail(&err);
 		goto done;

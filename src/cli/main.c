@@ -37,7 +37,7 @@ static const struct command commands[] = {
 	{"login", cmd_login,
 	 "login PROVIDER [--device|--browser|--paste] [--label L] [--no-wait] | login --finish [CODE]",
 	 N_("sign in with OAuth (a device code, the browser, or a pasted code)")},
-	{"refresh", cmd_refresh, "refresh [PROVIDER|ACCOUNT]... [--all] [--force]",
+	{"refresh", cmd_refresh, "refresh [PROVIDER|ACCOUNT]... [--all] [--force] [--jobs N]",
 	 N_("refresh OAuth tokens that expire within 5 minutes (all of them with --force)")},
 	{"token", cmd_token, "token PROVIDER [--account A]",
 	 N_("print the provider's key or access token")},
@@ -218,9 +218,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	struct aiauth_error *err = NULL;
-	if (http_global_init(&err) != AIAUTH_OK)
-		return cli_fail(&err);
+	/* libcurl is loaded by the first request (src/curlsym.h), not here:
+	 * most commands make none. */
 	const struct session_options so = {
 		.forced_backend = forced,
 		.get_passphrase = cli_passphrase,

@@ -74,4 +74,27 @@ is "$RC" 1 "a truncated providers.json fails every command that needs providers"
 like "$ERR" 'providers\.json' "the error names providers.json"
 rm "$XDG_CONFIG_HOME/aiauth/providers.json"
 
+# libcurl and GnuTLS are loaded when first needed, not at start
+# (src/dynlib.h): they and the libraries they bring cost every start time
+# and memory.  glibc's LD_DEBUG=files names each library as it is loaded.
+if LD_DEBUG=files "$AIAUTH" --version 2>&1 >/dev/null | grep -q 'file=libc\.so'; then
+	out=$(LD_DEBUG=files "$AIAUTH" list 2>&1 >/dev/null)
+	unlike "$out" 'file=lib(curl|gnutls)' "list loads neither libcurl nor GnuTLS"
+	out=$(LD_DEBUG=files "$AIAUTH" token openai 2>&1 >/dev/null)
+	unlike "$out" 'file=lib(curl|gnutls)' "token (no account) loads neither"
+	out=$(LD_DEBUG=files "$AIAUTH" detect --timeout 200 2>&1 >/dev/null)
+	like "$out" 'file=libcurl' "detect, which makes requests, loads libcurl"
+	run detect --timeout 200
+	is "$RC" 0 "and works with it"
+	use_passphrase
+	out=$(printf 'sk-basics-0123456789' | LD_DEBUG=files "$AIAUTH" add openai --label lazy 2>&1 >/dev/null)
+	like "$out" 'file=libgnutls' "add, which seals the encrypted file, loads GnuTLS"
+	run token openai
+	is "$OUT" "sk-basics-0123456789" "and the key comes back out of the file"
+	unset AIAUTH_PASSPHRASE_FILE
+else
+	echo "ok $((tap_n + 1)) # SKIP LD_DEBUG does not list libraries here"
+	tap_n=$((tap_n + 1))
+fi
+
 done_testing

@@ -82,6 +82,19 @@ is "$RC" 0 "refresh --all succeeds"
 is "$(( $(refreshes) - before ))" 2 "it refreshed the two expiring accounts and not the fresh one"
 like "$OUT" "bob@example.test.*refreshed" "and says so per account"
 
+# --jobs N: at most N at a time; --jobs 1 refreshes one after the other.
+sleep 2.2
+before=$(refreshes)
+run refresh --all --jobs 1
+is "$RC" 0 "refresh --all --jobs 1 succeeds"
+is "$(( $(refreshes) - before ))" 2 "it refreshed the two expiring accounts, one after the other"
+like "$OUT" "carol@example.test.*refreshed" "and says so per account"
+for bad in 0 -1 1001 x 2x ''; do
+	run refresh --all --jobs "$bad"
+	is "$RC" 2 "--jobs '$bad' is a usage error"
+	like "$ERR" "^aiauth: --jobs takes a number from 1 to 1000" "... that says what --jobs takes"
+done
+
 # A broken token endpoint: a clear error, and nothing of the account lost.
 for mode in html 500 malformed; do
 	oidc_set_token_mode "$mode"

@@ -45,6 +45,11 @@
 //   --log FILE           one line per request of interest, never a secret:
 //                        "token GRANT_TYPE" (as sent), "device_authorization",
 //                        "authorize", "userinfo", "revocation".
+//   --store-size N       entries oidc-provider's memory store keeps before it
+//                        forgets the least recently used (its default: 1000).
+//                        A sign-in leaves about eight (session, grant, tokens),
+//                        so the benchmark's 200 accounts need more: a grant
+//                        forgotten answers invalid_grant.
 //
 // For the secrets audit (tests/lib/audit.sh): with AIAUTH_TEST_ISSUED set
 // in the environment, every secret handed out (access, refresh and id
@@ -67,11 +72,13 @@ function parseArgs(argv) {
 	const opts = {
 		port: 0, portFile: null, accessTtl: 3600, deviceTtl: 600, deviceInterval: null,
 		slowDown: 0, log: null, emailInIdToken: false, check: false, tokenFormat: 'form',
+		storeSize: 0,
 	};
 	const names = {
 		'--port': 'port', '--port-file': 'portFile', '--access-ttl': 'accessTtl',
 		'--device-ttl': 'deviceTtl', '--device-interval': 'deviceInterval',
 		'--slow-down': 'slowDown', '--log': 'log', '--token-format': 'tokenFormat',
+		'--store-size': 'storeSize',
 	};
 	const flags = { '--email-in-id-token': 'emailInIdToken', '--check': 'check' };
 	for (let i = 0; i < argv.length; i++) {
@@ -84,7 +91,7 @@ function parseArgs(argv) {
 			die(`bad argument ${argv[i]}`);
 		opts[name] = argv[++i];
 	}
-	for (const k of ['port', 'accessTtl', 'deviceTtl', 'slowDown']) {
+	for (const k of ['port', 'accessTtl', 'deviceTtl', 'slowDown', 'storeSize']) {
 		opts[k] = Number(opts[k]);
 		if (!Number.isInteger(opts[k]) || opts[k] < 0)
 			die(`--${k} must be a whole number`);
@@ -121,7 +128,21 @@ async function loadProvider() {
 		die('oidc-provider is not installed (run "npm ci" in tests/)', 3);
 	const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 	const mod = await import(pathToFileURL(path.join(dir, pkg.main || 'lib/index.js')).href);
-	return { Provider: mod.default || mod.Provider, version: pkg.version };
+	let adapter;
+	if (opts.storeSize) {
+		// oidc-provider's own memory adapter over a bigger store of the
+		// same kind (both are files of the package, not its API).
+		const lib = (f) => import(pathToFileURL(path.join(dir, 'lib', f)).href);
+		const { default: MemoryAdapter } = await lib('adapters/memory_adapter.js');
+		const { default: LRU } = await lib('helpers/lru.js');
+		const store = new LRU({ maxSize: opts.storeSize });
+		adapter = class extends MemoryAdapter {
+			constructor(model) {
+				super(model, store, 0);
+			}
+		};
+	}
+	return { Provider: mod.default || mod.Provider, version: pkg.version, adapter };
 }
 
 const opts = parseArgs(process.argv.slice(2));
@@ -203,8 +224,9 @@ async function readBody(req) {
 	return Buffer.concat(chunks).toString('utf8');
 }
 
-function providerConfig(issuer, port) {
+function providerConfig(issuer, port, adapter) {
 	return {
+		...(adapter ? { adapter } : {}),
 		clients: [{
 			client_id: 'aiauth-test',
 			client_name: 'aiauth test client',
@@ -271,7 +293,7 @@ function providerConfig(issuer, port) {
 const TOKEN_MODES = ['normal', 'html', '500', 'malformed', 'invalid_grant', 'slow'];
 
 async function main() {
-	const { Provider, version } = await loadProvider();
+	const { Provider, version, adapter } = await loadProvider();
 	if (opts.check) {
 		process.stdout.write(`oidc-provider ${version}\n`);
 		process.exit(0);
@@ -401,7 +423,7 @@ async function main() {
 	server.listen(opts.port, '127.0.0.1', () => {
 		const port = server.address().port;
 		const issuer = `http://127.0.0.1:${port}`;
-		const provider = new Provider(issuer, providerConfig(issuer, port));
+		const provider = new Provider(issuer, providerConfig(issuer, port, adapter));
 		if (opts.deviceInterval !== null) {
 			provider.on('device_authorization.success', (ctx, body) => {
 				body.interval = opts.deviceInterval;

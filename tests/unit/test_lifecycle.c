@@ -502,7 +502,7 @@ static void test_twenty_processes(struct lifecycle_env *env)
 			struct credential *cred = NULL;
 			if (loop_new(&loop, NULL) != AIAUTH_OK)
 				_exit(3);
-			struct lifecycle_env cenv = {loop, env->registry, open_secrets(), config_dir};
+			struct lifecycle_env cenv = {loop, env->registry, open_secrets(), config_dir, 0};
 			enum aiauth_status st = lifecycle_ensure_fresh(&cenv, id, false, &cred, NULL);
 			char path[700];
 			snprintf(path, sizeof(path), "%s/%d", out_dir, i);
@@ -700,6 +700,46 @@ static void test_many(struct lifecycle_env *env)
 	lifecycle_outcomes_free(out, N + FRESH);
 	stub_stats_free(&s);
 	error_clear(&err);
+}
+
+/* max_jobs: no more refreshes in flight than asked for, and every account
+ * still gets its turn, in order. */
+static void test_many_limited(struct lifecycle_env *env)
+{
+	enum { N = 6 };
+	static const size_t limits[] = {1, 2};
+	for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+		char ids[N][64];
+		char *idp[N];
+		stub_control(env->loop, "{\"delay\": 150}");
+		for (int i = 0; i < N; i++) {
+			char label[32], at[32], rt[32];
+			snprintf(label, sizeof(label), "limited %zu %d", limits[l], i);
+			snprintf(at, sizeof(at), "at-lim%zux%d-0", limits[l], i);
+			snprintf(rt, sizeof(rt), "rt-lim%zux%d-0", limits[l], i);
+			add_account(env->secrets, label, at, rt, -10, ids[i]);
+			idp[i] = ids[i];
+		}
+		struct lifecycle_env limited = *env;
+		limited.max_jobs = limits[l];
+		struct lifecycle_outcome *out = NULL;
+		struct aiauth_error *err = NULL;
+		enum aiauth_status st = lifecycle_refresh_many(&limited, idp, N, false, &out, &err);
+		struct stub_stats s = stub_stats(env->loop);
+		int good = 0;
+		for (int i = 0; out && i < N; i++)
+			good += strcmp(out[i].account_id, ids[i]) == 0 && out[i].status == AIAUTH_OK &&
+			        out[i].refreshed;
+		ok(st == AIAUTH_OK && good == N && s.requests == N,
+		   "max_jobs %zu: all %d accounts refreshed, once each (%d, %lld requests; %s)",
+		   limits[l], N, good, (long long)s.requests, err ? err->message : "ok");
+		ok(s.max_concurrent == (int64_t)limits[l],
+		   "... never more than %zu in flight (max %lld)", limits[l],
+		   (long long)s.max_concurrent);
+		lifecycle_outcomes_free(out, N);
+		stub_stats_free(&s);
+		error_clear(&err);
+	}
 }
 
 /* The asynchronous run: start returns at once, the loop keeps serving
@@ -944,13 +984,14 @@ int main(void)
 	struct loop *loop = NULL;
 	if (loop_new(&loop, NULL) != AIAUTH_OK)
 		return 99;
-	struct lifecycle_env env = {loop, reg, open_secrets(), config_dir};
+	struct lifecycle_env env = {loop, reg, open_secrets(), config_dir, 0};
 
 	test_fresh_and_expiring(&env);
 	test_twenty_processes(&env);
 	test_invalid_grant(&env);
 	test_retries(&env);
 	test_many(&env);
+	test_many_limited(&env);
 	test_async(&env);
 	test_locked(&env);
 	test_api_key(&env);

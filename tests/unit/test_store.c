@@ -753,6 +753,57 @@ static void test_parse_strict(void)
 		error_clear(&err);
 		store_free(p);
 	}
+	/* Which pair a duplicate id is reported with: the earliest account that
+	 * repeats an id, and the first account with that id. */
+	static const struct {
+		const char *ids;
+		const char *want;
+	} dups[] = {
+		{"abab", "accounts 1 and 3 have the same id"},
+		{"abba", "accounts 2 and 3 have the same id"},
+		{"abcdecx", "accounts 3 and 6 have the same id"},
+		{"aaa", "accounts 1 and 2 have the same id"},
+		{"abcdefgha", "accounts 1 and 9 have the same id"},
+	};
+	for (size_t i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+		char doc[2048] = "{\"version\":1,\"accounts\":[";
+		for (const char *c = dups[i].ids; *c; c++) {
+			char one[128];
+			snprintf(one, sizeof(one),
+			         "%s{\"id\":\"%c\",\"provider\":\"x\",\"label\":\"L%zu\","
+			         "\"kind\":\"oauth\"}",
+			         c == dups[i].ids ? "" : ",", *c, (size_t)(c - dups[i].ids));
+			strcat(doc, one);
+		}
+		strcat(doc, "]}");
+		struct store *d = NULL;
+		struct aiauth_error *e = NULL;
+		enum aiauth_status st = store_parse(doc, strlen(doc), &d, &e);
+		ok(st == AIAUTH_CORRUPT && !d && msg_has(e, dups[i].want), "ids %s: \"%s\" (%s)",
+		   dups[i].ids, dups[i].want, e ? e->message : "accepted");
+		error_clear(&e);
+	}
+	/* Many unique ids are fine (and not quadratic: 5,000 here). */
+	{
+		size_t n = 5000, cap = n * 96 + 64, len = 0;
+		char *doc = malloc(cap);
+		len += (size_t)snprintf(doc, cap, "{\"version\":1,\"accounts\":[");
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(doc + len, cap - len,
+			                        "%s{\"id\":\"%032zx\",\"provider\":\"x\",\"label\":\"L%zu\","
+			                        "\"kind\":\"none\"}",
+			                        i ? "," : "", i * 7919, i);
+		len += (size_t)snprintf(doc + len, cap - len, "]}");
+		struct store *d = NULL;
+		struct aiauth_error *e = NULL;
+		enum aiauth_status st = store_parse(doc, len, &d, &e);
+		ok(st == AIAUTH_OK && d && d->n_accounts == n, "5,000 accounts with unique ids parse (%s)",
+		   e ? e->message : "ok");
+		store_free(d);
+		error_clear(&e);
+		free(doc);
+	}
+
 	struct store *p = NULL;
 	struct aiauth_error *err = NULL;
 	const char *newer = "{\"version\":2,\"accounts\":\"whatever\"}";
