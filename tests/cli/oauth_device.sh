@@ -19,14 +19,14 @@ oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 login_bg() {
 	_out=$1
 	shift
-	timeout 60 "$AIAUTH" login "$@" >"$_out" 2>&1 </dev/null &
+	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login "$@" >"$_out" 2>&1 </dev/null &
 	LOGIN_PID=$!
 }
 
 # wait_for FILE REGEX: until FILE has a line matching REGEX (10 s at most).
 wait_for() {
 	_i=0
-	while [ $_i -lt 200 ]; do
+	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 		_i=$((_i + 1))
@@ -62,7 +62,7 @@ ok $((polls < 1)) "the token endpoint was polled"
 
 # On a terminal the URL is also an OSC 8 hyperlink; piped, it stays plain.
 if command -v script >/dev/null 2>&1; then
-	TERM=xterm-256color timeout 5 script -qfec "$AIAUTH login testidp --device" \
+	TERM=xterm-256color timeout $((5 * TEST_TIME_SCALE)) script -qfec "$AIAUTH login testidp --device" \
 		"$TEST_TMP/pty.log" </dev/null >/dev/null 2>&1
 	grep -q "$(printf '\033')]8;;$OIDC_ISSUER/device" "$TEST_TMP/pty.log"
 	ok $? "on a terminal the verification URL is an OSC 8 hyperlink"
@@ -109,10 +109,10 @@ if command -v tmux >/dev/null 2>&1; then
 	$tm new-session -d -x 100 -y 30 -e "HOME=$HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
 		-e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
 		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
-		"timeout 60 $AIAUTH login testidp --device; echo EXIT=\$?; sleep 30"
+		"timeout $((60 * TEST_TIME_SCALE)) $AIAUTH login testidp --device; echo EXIT=\$?; sleep 30"
 	i=0
 	until $tm capture-pane -p | grep -q "code expires in"; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+		i=$((i + 1)); [ $i -gt $((100 * TEST_TIME_SCALE)) ] && break; sleep 0.1
 	done
 	screen1=$($tm capture-pane -p)
 	sleep 2.2
@@ -127,7 +127,7 @@ if command -v tmux >/dev/null 2>&1; then
 	browser_device "$OIDC_ISSUER/device" --code "$code" --login lena >/dev/null
 	i=0
 	until $tm capture-pane -p | grep -q "EXIT="; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+		i=$((i + 1)); [ $i -gt $((100 * TEST_TIME_SCALE)) ] && break; sleep 0.1
 	done
 	like "$($tm capture-pane -p)" "EXIT=0" "the terminal sign-in ends approved"
 fi
