@@ -78,6 +78,9 @@ TMUX_LANG=de_DE.UTF-8
 tmux_start 80 24 "$AIAUTH"
 tmux_wait_for "Willkommen bei aiauth"
 ok $? "the welcome screen greets in German"
+# The title can reach the terminal before the rest of the screen (it does
+# under valgrind): read the screen once its last line, the buttons, is there.
+tmux_wait_for "Beenden" >/dev/null
 screen=$(tmux_screen)
 like "$screen" "Wo deine Geheimnisse gespeichert werden" "the welcome screen explains the secret store in German"
 like "$screen" "Anbieter verbinden" "the welcome screen's button is German"

@@ -17,7 +17,7 @@ oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 
 wait_for() {
 	_i=0
-	while [ $_i -lt 200 ]; do
+	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 		_i=$((_i + 1))
@@ -38,7 +38,7 @@ http_status() { "$NODE" -e '
 		() => process.stdout.write("failed"));' "$1"; }
 
 # Loopback, approved, after a stray request and a request with a wrong state.
-timeout 60 "$AIAUTH" login testidp --browser >"$TEST_TMP/b1" 2>"$TEST_TMP/b1.err" </dev/null &
+timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp --browser >"$TEST_TMP/b1" 2>"$TEST_TMP/b1.err" </dev/null &
 pid=$!
 wait_for "$TEST_TMP/b1" "$OIDC_ISSUER"
 ok $? "login --browser prints the authorization URL"
@@ -60,7 +60,7 @@ is "$?" 0 "the loopback sign-in succeeds after the stray and wrong-state request
 like "$(cat "$TEST_TMP/b1")" "carol@example.test" "as carol"
 
 # Loopback, denied.
-timeout 60 "$AIAUTH" login testidp --browser >"$TEST_TMP/b2" 2>"$TEST_TMP/b2.err" </dev/null &
+timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp --browser >"$TEST_TMP/b2" 2>"$TEST_TMP/b2.err" </dev/null &
 pid=$!
 wait_for "$TEST_TMP/b2" "$OIDC_ISSUER"
 browser_authorize "$(auth_url "$TEST_TMP/b2")" --deny >/dev/null
@@ -76,14 +76,14 @@ printf '%s\n' "\$1" >"$TEST_TMP/opened"
 exec "$NODE" "$top_srcdir/tests/servers/browser.js" authorize "\$1" --login judy >/dev/null 2>&1
 FAKE
 chmod +x "$TEST_TMP/fake-browser"
-DISPLAY=:99 BROWSER="$TEST_TMP/fake-browser" timeout 60 "$AIAUTH" login testidp --browser \
+DISPLAY=:99 BROWSER="$TEST_TMP/fake-browser" timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp --browser \
 	>"$TEST_TMP/b3" 2>&1 </dev/null
 is "$?" 0 "with a display, \$BROWSER is opened on the URL and the sign-in completes"
 like "$(cat "$TEST_TMP/opened" 2>/dev/null)" "^$OIDC_ISSUER/.*code_challenge=" "the browser got the authorization URL"
 like "$(cat "$TEST_TMP/b3")" "judy@example.test" "as judy"
 rm -f "$TEST_TMP/opened"
 DISPLAY=:99 SSH_CONNECTION="192.0.2.1 50000 192.0.2.2 22" BROWSER="$TEST_TMP/fake-browser" \
-	timeout 60 "$AIAUTH" login testidp --browser >"$TEST_TMP/b4" 2>&1 </dev/null &
+	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp --browser >"$TEST_TMP/b4" 2>&1 </dev/null &
 pid=$!
 wait_for "$TEST_TMP/b4" "$OIDC_ISSUER"
 browser_authorize "$(auth_url "$TEST_TMP/b4")" --login ken >/dev/null
@@ -104,7 +104,7 @@ fixed=$(free_port)
 		redirect_path: "/cb", redirect_uri: `http://localhost:${port}/cb` });
 	j.providers["testidp-fixed"] = p;
 	fs.writeFileSync(f, JSON.stringify(j));' "$XDG_CONFIG_HOME/aiauth/providers.json" "$fixed"
-timeout 20 "$AIAUTH" login testidp-fixed --browser >"$TEST_TMP/b5" 2>&1 </dev/null &
+timeout $((20 * TEST_TIME_SCALE)) "$AIAUTH" login testidp-fixed --browser >"$TEST_TMP/b5" 2>&1 </dev/null &
 pid=$!
 wait_for "$TEST_TMP/b5" "$OIDC_ISSUER"
 like "$(redirect_of "$(auth_url "$TEST_TMP/b5")")" "^http://localhost:$fixed/cb$" \
@@ -119,7 +119,7 @@ wait "$pid" 2>/dev/null
 paste_login() { # paste_login LOGIN FORM -> prints the exit status
 	_fifo="$TEST_TMP/fifo.$1"
 	mkfifo "$_fifo"
-	timeout 60 "$AIAUTH" login testidp-paste --paste <"$_fifo" >"$TEST_TMP/p.$1" 2>"$TEST_TMP/p.$1.err" &
+	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp-paste --paste <"$_fifo" >"$TEST_TMP/p.$1" 2>"$TEST_TMP/p.$1.err" &
 	_pid=$!
 	exec 7>"$_fifo"
 	wait_for "$TEST_TMP/p.$1" "$OIDC_ISSUER"

@@ -19,14 +19,14 @@ oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 login_bg() {
 	_out=$1
 	shift
-	timeout 60 "$AIAUTH" login "$@" >"$_out" 2>&1 </dev/null &
+	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login "$@" >"$_out" 2>&1 </dev/null &
 	LOGIN_PID=$!
 }
 
 # wait_for FILE REGEX: until FILE has a line matching REGEX (10 s at most).
 wait_for() {
 	_i=0
-	while [ $_i -lt 200 ]; do
+	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 		_i=$((_i + 1))
@@ -64,7 +64,7 @@ ok $((polls < 1)) "the token endpoint was polled"
 
 # On a terminal the URL is also an OSC 8 hyperlink; piped, it stays plain.
 if command -v script >/dev/null 2>&1; then
-	TERM=xterm-256color timeout 5 script -qfec "$AIAUTH login testidp --device" \
+	TERM=xterm-256color timeout $((5 * TEST_TIME_SCALE)) script -qfec "$AIAUTH login testidp --device" \
 		"$TEST_TMP/pty.log" </dev/null >/dev/null 2>&1
 	grep -q "$(printf '\033')]8;;$OIDC_ISSUER/device" "$TEST_TMP/pty.log"
 	ok $? "on a terminal the verification URL is an OSC 8 hyperlink"
@@ -112,10 +112,10 @@ if command -v tmux >/dev/null 2>&1; then
 		-e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "AIAUTH_PASSPHRASE_FILE=$AIAUTH_PASSPHRASE_FILE" \
 		-e "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" -e "LANG=C.UTF-8" \
 		-e "AIAUTH_DEBUG=$AIAUTH_DEBUG" \
-		"timeout 60 $AIAUTH login testidp --device; echo EXIT=\$?; sleep 30"
+		"timeout $((60 * TEST_TIME_SCALE)) $AIAUTH login testidp --device; echo EXIT=\$?; sleep 30"
 	i=0
 	until $tm capture-pane -p | grep -q "code expires in"; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+		i=$((i + 1)); [ $i -gt $((100 * TEST_TIME_SCALE)) ] && break; sleep 0.1
 	done
 	screen1=$($tm capture-pane -p)
 	audit_proc "$($tm display-message -p '#{pane_pid}')" "login --device on a terminal, waiting"
@@ -133,7 +133,7 @@ if command -v tmux >/dev/null 2>&1; then
 	browser_device "$OIDC_ISSUER/device" --code "$code" --login lena >/dev/null
 	i=0
 	until $tm capture-pane -p | grep -q "EXIT="; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+		i=$((i + 1)); [ $i -gt $((100 * TEST_TIME_SCALE)) ] && break; sleep 0.1
 	done
 	audit_screen "$($tm capture-pane -p)"
 	like "$($tm capture-pane -p)" "EXIT=0" "the terminal sign-in ends approved"

@@ -19,7 +19,7 @@ oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 
 wait_for() {
 	_i=0
-	while [ $_i -lt 200 ]; do
+	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 		_i=$((_i + 1))
@@ -27,7 +27,7 @@ wait_for() {
 	return 1
 }
 sign_in() { # sign_in LOGIN
-	timeout 60 "$AIAUTH" login testidp --device >"$TEST_TMP/login.$1" 2>&1 </dev/null &
+	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp --device >"$TEST_TMP/login.$1" 2>&1 </dev/null &
 	_pid=$!
 	wait_for "$TEST_TMP/login.$1" "$OIDC_ISSUER"
 	browser_device "$(grep -Eo "$OIDC_ISSUER/[^ ]*device[^ ]*" "$TEST_TMP/login.$1" | head -1)" \

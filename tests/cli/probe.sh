@@ -76,12 +76,12 @@ is "$?" 0 "test against a slow server ends valid"
 start_models_server OLL --flavor ollama
 f1=$(free_port); f2=$(free_port); f3=$(free_port); f4=$(free_port)
 run detect --port "ollama=$OLL_PORT" --port "lmstudio=$f1" --port "docker-model-runner=$f2" \
-	--port "llamacpp=$f3" --port "vllm=$f4" --timeout 1000
+	--port "llamacpp=$f3" --port "vllm=$f4" --timeout $((1000 * TEST_TIME_SCALE))
 is "$RC" 0 "detect exits 0"
 like "$OUT" "^ollama +http://127.0.0.1:$OLL_PORT +found, 3 models" "detect finds the Ollama-like server"
 like "$OUT" "^lmstudio .*not running" "and reports LM Studio as not running"
 run detect --json --port "ollama=$OLL_PORT" --port "lmstudio=$f1" --port "docker-model-runner=$f2" \
-	--port "llamacpp=$f3" --port "vllm=$f4" --timeout 1000
+	--port "llamacpp=$f3" --port "vllm=$f4" --timeout $((1000 * TEST_TIME_SCALE))
 is "$(json_get "$OUT" 'j.filter(r => r.found).map(r => r.provider).join()')" ollama "detect --json marks only ollama found"
 is "$(json_get "$OUT" 'j.length')" 5 "detect --json lists the five local servers"
 run detect --port "openai=1234"

@@ -8,7 +8,11 @@
 : "${top_builddir:=$top_srcdir}"
 : "${AIAUTH:=$top_builddir/aiauth}"
 : "${NODE:=node}"
-export top_srcdir top_builddir AIAUTH NODE
+# TEST_TIME_SCALE: how many times slower than usual aiauth runs here (make
+# check-valgrind sets it).  Tests multiply their own waits and timeouts by
+# it; aiauth's own deadlines stay as they are.
+: "${TEST_TIME_SCALE:=1}"
+export top_srcdir top_builddir AIAUTH NODE TEST_TIME_SCALE
 
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aiauth-sh-XXXXXX") || exit 99
 export TEST_TMP

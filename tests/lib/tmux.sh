@@ -22,6 +22,7 @@
 #                             last screen as TAP comments
 #   tmux_wait_exit [SECONDS=10]
 #                             wait until the program has exited
+#                             (both wait SECONDS x $TEST_TIME_SCALE)
 #   tmux_resize COLS ROWS     resize the terminal (the program gets SIGWINCH)
 #   tmux_pane_dead            succeeds when the program has exited
 #   tmux_exit_status          prints its exit status (when dead)
@@ -129,7 +130,7 @@ tmux_resize() { _tm resize-window -x "$1" -y "$2"; }
 
 # Poll every 0.1 s: the screens redraw within one wake-up of a key.
 tmux_wait_for() { # tmux_wait_for REGEX [SECONDS]
-	_n=$(( ${2:-10} * 10 ))
+	_n=$(( ${2:-10} * 10 * TEST_TIME_SCALE ))
 	while [ "$_n" -gt 0 ]; do
 		tmux_screen | grep -Eq -- "$1" && return 0
 		sleep 0.1
@@ -141,7 +142,7 @@ tmux_wait_for() { # tmux_wait_for REGEX [SECONDS]
 }
 
 tmux_wait_exit() { # tmux_wait_exit [SECONDS]
-	_n=$(( ${1:-10} * 10 ))
+	_n=$(( ${1:-10} * 10 * TEST_TIME_SCALE ))
 	while [ "$_n" -gt 0 ]; do
 		tmux_pane_dead && return 0
 		sleep 0.1
