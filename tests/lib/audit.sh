@@ -93,6 +93,13 @@ _audit_descendants() {
 # trace it, which a non-root user lacks for aiauth (it makes itself
 # undumpable): its name must do then.
 _audit_is_aiauth() {
+	# Under make check-valgrind, aiauth runs inside valgrind's own process
+	# (tests/valgrind-aiauth): that process, whose command line names the
+	# real binary, is the one whose cmdline and environ hold aiauth's.
+	if [ -n "${AIAUTH_REAL:-}" ]; then
+		tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qxF -- "$AIAUTH_REAL"
+		return
+	fi
 	_ai_exe=$(readlink "/proc/$1/exe" 2>/dev/null)
 	if [ -n "$_ai_exe" ]; then
 		[ "$_ai_exe" = "$(readlink -f "$AIAUTH")" ]
