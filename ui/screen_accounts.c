@@ -689,7 +689,9 @@ static void accounts_draw(struct screen *s)
 	/* Title and counts. */
 	put_cell(st, w, 0, 0, cols, _("aiauth: accounts"), tui_attr(st->tui, TUI_TITLE) | A_BOLD);
 	char count[64];
-	snprintf(count, sizeof(count), _("%zu accounts"), st->store->n_accounts);
+	snprintf(count, sizeof(count),
+	         ngettext("%zu account", "%zu accounts", st->store->n_accounts),
+	         st->store->n_accounts);
 	int cw = (int)mbstowcs(NULL, count, 0);
 	put_cell(st, w, 0, cols - cw - 1, cw, count, tui_attr(st->tui, TUI_DIM));
 
@@ -1097,7 +1099,7 @@ static void refresh_done(void *ctx, enum aiauth_status status, const struct life
 		if (bad)
 			tui_status(st->tui, _("%zu of %zu accounts refreshed; %s"), good, n, bad);
 		else
-			tui_status(st->tui, _("%zu accounts refreshed."), n);
+			tui_status(st->tui, ngettext("%zu account refreshed.", "%zu accounts refreshed.", n), n);
 	}
 	refresh_ids_free(st);
 	st->quit_armed = false;
