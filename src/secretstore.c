@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "debug.h"
+#include "loop.h"
 #include "secretstore_backend.h"
 
 #define DEFAULT_PROBE_TIMEOUT_MS 2000
@@ -256,17 +257,110 @@ enum aiauth_status secretstore_get(struct secretstore *ss, const char *account_i
 	return st;
 }
 
+static const struct secret_meta no_meta = {0};
+
+static enum aiauth_status check_put(const char *account_id, const struct secret *value,
+                                    struct aiauth_error **err)
+{
+	enum aiauth_status st = check_id(account_id, err);
+	if (st == AIAUTH_OK && !value)
+		st = error_set(err, AIAUTH_USAGE, "%s", _("no secret to store"));
+	return st;
+}
+
 enum aiauth_status secretstore_put(struct secretstore *ss, const char *account_id,
                                    const struct secret_meta *meta, const struct secret *value,
                                    struct aiauth_error **err)
 {
-	static const struct secret_meta no_meta = {0};
-	enum aiauth_status st = check_id(account_id, err);
+	enum aiauth_status st = check_put(account_id, value, err);
 	if (st != AIAUTH_OK)
 		return st;
-	if (!value)
-		return error_set(err, AIAUTH_USAGE, "%s", _("no secret to store"));
 	return ss->ops->put(ss->impl, account_id, meta ? meta : &no_meta, value, err);
+}
+
+struct secretstore_put_op {
+	struct secretstore *ss;
+	struct loop *loop;
+	void *handle; /* the backend's put in flight */
+	int timer;    /* the report of a put that ended at once */
+	enum aiauth_status status;
+	struct aiauth_error *err;
+	secretstore_put_done_fn done;
+	void *ctx;
+};
+
+static void put_op_report(struct secretstore_put_op *op, enum aiauth_status st,
+                          struct aiauth_error **err)
+{
+	if (st != AIAUTH_OK && !*err)
+		error_set(err, st, "%s", _(status_text(st)));
+	op->done(op->ctx, st, err);
+	error_clear(err);
+	free(op);
+}
+
+static void put_op_ended(void *ctx, enum aiauth_status st, struct aiauth_error **err)
+{
+	struct secretstore_put_op *op = ctx;
+	op->handle = NULL;
+	put_op_report(op, st, err);
+}
+
+static void put_op_timer(void *ctx)
+{
+	struct secretstore_put_op *op = ctx;
+	op->timer = 0;
+	put_op_report(op, op->status, &op->err);
+}
+
+enum aiauth_status secretstore_put_start(struct secretstore *ss, struct loop *loop,
+                                         const char *account_id, const struct secret_meta *meta,
+                                         const struct secret *value, secretstore_put_done_fn done,
+                                         void *ctx, struct secretstore_put_op **out,
+                                         struct aiauth_error **err)
+{
+	*out = NULL;
+	enum aiauth_status st = check_put(account_id, value, err);
+	if (st != AIAUTH_OK)
+		return st;
+	struct secretstore_put_op *op = calloc(1, sizeof(*op));
+	if (!op)
+		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	*op = (struct secretstore_put_op){.ss = ss, .loop = loop, .done = done, .ctx = ctx};
+	if (!meta)
+		meta = &no_meta;
+	if (ss->ops->put_start)
+		st = ss->ops->put_start(ss->impl, loop, account_id, meta, value, put_op_ended, op,
+		                        &op->handle, &op->err);
+	else
+		st = ss->ops->put(ss->impl, account_id, meta, value, &op->err);
+	if (op->handle) {
+		*out = op;
+		return AIAUTH_OK;
+	}
+	/* Ended here: reported from the loop all the same, never from within
+	 * this call. */
+	op->status = st;
+	op->timer = loop_add_timer(loop, 0, put_op_timer, op);
+	if (!op->timer) {
+		error_clear(&op->err);
+		free(op);
+		return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+	}
+	*out = op;
+	return AIAUTH_OK;
+}
+
+void secretstore_put_abandon(struct secretstore_put_op *op)
+{
+	if (!op)
+		return;
+	if (op->timer)
+		loop_cancel_timer(op->loop, op->timer);
+	if (op->handle)
+		op->ss->ops->put_wait(op->ss->impl, op->handle);
+	error_clear(&op->err);
+	free(op);
 }
 
 enum aiauth_status secretstore_delete(struct secretstore *ss, const char *account_id,

@@ -60,6 +60,7 @@ struct secretstore;
  * backend is unavailable. */
 enum aiauth_status secretstore_open(const struct secretstore_options *opts,
                                     struct secretstore **out, struct aiauth_error **err);
+/* Waits for started puts to end first. */
 void secretstore_close(struct secretstore *ss);
 
 enum secret_backend secretstore_backend(const struct secretstore *ss);
@@ -74,6 +75,24 @@ enum aiauth_status secretstore_get(struct secretstore *ss, const char *account_i
 enum aiauth_status secretstore_put(struct secretstore *ss, const char *account_id,
                                    const struct secret_meta *meta, const struct secret *value,
                                    struct aiauth_error **err);
+/* A put that may go on while the loop runs (on the keyring, the write of
+ * an item that exists already: gnome-keyring takes milliseconds for it).
+ * Returns an error, without ever calling done, when the put could not
+ * start; otherwise done(ctx, status, err) is called once from the loop
+ * (never from within this call) with the put's result, and may take *err.
+ * The value is copied.  Secret reads and other writes may go on meanwhile. */
+struct loop;
+struct secretstore_put_op;
+typedef void (*secretstore_put_done_fn)(void *ctx, enum aiauth_status status,
+                                        struct aiauth_error **err);
+enum aiauth_status secretstore_put_start(struct secretstore *ss, struct loop *loop,
+                                         const char *account_id, const struct secret_meta *meta,
+                                         const struct secret *value, secretstore_put_done_fn done,
+                                         void *ctx, struct secretstore_put_op **op,
+                                         struct aiauth_error **err);
+/* Wait for a started put to end (the secret is written or not), without
+ * calling its done; op is freed. */
+void secretstore_put_abandon(struct secretstore_put_op *op);
 /* Deleting what is not there is not an error. */
 enum aiauth_status secretstore_delete(struct secretstore *ss, const char *account_id,
                                       struct aiauth_error **err);

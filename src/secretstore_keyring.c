@@ -18,7 +18,9 @@
  * rather than as SecretItem objects: a SecretItem is a D-Bus proxy, and
  * making one costs a round trip for its properties and two to the bus for
  * its signal subscription.  A read is then a search and a GetSecret, as in
- * secret-tool, and a write four calls instead of fifteen or so.
+ * secret-tool.  A write is a search, a GetAll and a SetSecret when the
+ * account's item is there already (one rewrite of gnome-keyring's file),
+ * and a search, two lookups and a CreateItem when it is not.
  *
  * keyring_probe() talks D-Bus itself, with explicit timeouts, so that it
  * answers within timeout_ms whatever sits on (or is missing from) the
@@ -27,6 +29,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,7 @@
 #define SECRET_API_SUBJECT_TO_CHANGE 1
 #include <libsecret/secret.h>
 
+#include "loop.h"
 #include "secret.h"
 #include "secretstore_backend.h"
 
@@ -61,6 +65,15 @@ static const SecretSchema aiauth_schema = {
 
 struct keyring {
 	SecretService *service;
+	/* Started puts (keyring_put_start): their replies are dispatched in a
+	 * main context of our own, whose wake-up descriptor the aiauth loop
+	 * watches while any is in flight. */
+	GMainContext *ctx;
+	bool ctx_acquired;
+	int ctx_fd;
+	struct loop *loop;
+	int watch;
+	size_t pending;
 };
 
 /* The session bus as the last successful probe found it, for
@@ -209,69 +222,166 @@ static bool attr_equal(GVariant *attrs, const char *name, const char *want)
 	return strcmp(have, want) == 0;
 }
 
+/* Do two a{ss} hold the same pairs?  (A Secret Service returns them in
+ * an order of its own.) */
+static bool attrs_same(GVariant *have, GVariant *want)
+{
+	if (g_variant_n_children(have) != g_variant_n_children(want))
+		return false;
+	GVariantIter it;
+	const char *name = NULL, *value = NULL;
+	g_variant_iter_init(&it, want);
+	while (g_variant_iter_next(&it, "{&s&s}", &name, &value)) {
+		if (!attr_equal(have, name, value))
+			return false;
+	}
+	return true;
+}
+
+/* Does an item's GetAll reply, "(a{sv})", show exactly these attributes and
+ * this label? */
+static bool props_same(GVariant *reply, GVariant *attrs, const char *label)
+{
+	GVariant *props = g_variant_get_child_value(reply, 0);
+	GVariant *have = g_variant_lookup_value(props, "Attributes", G_VARIANT_TYPE("a{ss}"));
+	const char *have_label = NULL;
+	bool same = have && attrs_same(have, attrs) &&
+	            g_variant_lookup(props, "Label", "&s", &have_label) &&
+	            strcmp(have_label, label) == 0;
+	if (have)
+		g_variant_unref(have);
+	g_variant_unref(props);
+	return same;
+}
+
+static GVariant *item_props_sync(struct keyring *k, const char *path, GError **e)
+{
+	GDBusProxy *proxy = G_DBUS_PROXY(k->service);
+	return g_dbus_connection_call_sync(
+		g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+		"org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", SECRETS_ITEM_IFACE),
+		G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, e);
+}
+
+/* The item among `paths` whose attributes are exactly `attrs` and whose
+ * label is `label`, if any (a new string; NULL otherwise or on error). */
+static gchar *keyring_find_same(struct keyring *k, gchar **paths, GVariant *attrs,
+                                const char *label, GError **e)
+{
+	for (gchar **p = paths; p && *p; p++) {
+		GVariant *r = item_props_sync(k, *p, e);
+		if (!r)
+			return NULL;
+		bool same = props_same(r, attrs, label);
+		g_variant_unref(r);
+		if (same)
+			return g_strdup(*p);
+	}
+	return NULL;
+}
+
+/* Item.SetSecret on an existing item: one write of the keyring, where
+ * CreateItem with "replace" costs gnome-keyring two (it stores the
+ * attributes and the label, then the secret, rewriting its whole file
+ * each time), which made it the bound of refresh --all. */
+static bool keyring_set_secret(struct keyring *k, const char *path, SecretValue *sv, GError **e)
+{
+	GDBusProxy *proxy = G_DBUS_PROXY(k->service);
+	GVariant *secret = secret_service_encode_dbus_secret(k->service, sv);
+	if (!secret) {
+		g_set_error_literal(e, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot encode the secret");
+		return false;
+	}
+	GVariant *r = g_dbus_connection_call_sync(
+		g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+		SECRETS_ITEM_IFACE, "SetSecret", g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE("()"),
+		G_DBUS_CALL_FLAGS_NONE, -1, NULL, e);
+	if (!r)
+		return false;
+	g_variant_unref(r);
+	return true;
+}
+
 /* A put replaces the item whose attributes are all equal; an item of the
  * same account with another provider or kind would survive it and make
- * lookups ambiguous.  Remove those after the new item is safely stored, so
- * that a failure never leaves the account with no secret at all. */
-static enum aiauth_status keyring_drop_stale(struct keyring *k, const char *id, const char *kept,
-                                             const struct secret_meta *meta,
+ * lookups ambiguous.  Remove those (from the paths the put searched for
+ * first) after the new item is safely stored, so that a failure never
+ * leaves the account with no secret at all. */
+static enum aiauth_status keyring_drop_stale(struct keyring *k, gchar **unlocked, gchar **locked,
+                                             const char *kept, const struct secret_meta *meta,
                                              struct aiauth_error **err)
 {
-	enum aiauth_status st = AIAUTH_OK;
 	GError *e = NULL;
-	gchar **unlocked = NULL, **locked = NULL;
-	if (!keyring_search(k, id, &unlocked, &locked, &e)) {
-		st = keyring_fail(err, &e, _("cannot tidy the keyring"));
-		goto out;
-	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (gchar **p = pass ? locked : unlocked; p && *p; p++) {
 			if (strcmp(*p, kept) == 0)
 				continue;
 			GVariant *have = keyring_property(k, *p, SECRETS_ITEM_IFACE, "Attributes", &e);
-			if (!have) {
-				st = keyring_fail(err, &e, _("cannot tidy the keyring"));
-				goto out;
-			}
+			if (!have)
+				return keyring_fail(err, &e, _("cannot tidy the keyring"));
 			bool same = g_variant_is_of_type(have, G_VARIANT_TYPE("a{ss}")) &&
 			            attr_equal(have, "provider", meta->provider) &&
 			            attr_equal(have, "kind", meta->kind);
 			g_variant_unref(have);
 			if (same)
 				continue;
-			if (!secret_service_delete_item_dbus_path_sync(k->service, *p, NULL, &e)) {
-				st = keyring_fail(err, &e, _("cannot remove an old keyring item"));
-				goto out;
-			}
+			if (!secret_service_delete_item_dbus_path_sync(k->service, *p, NULL, &e))
+				return keyring_fail(err, &e, _("cannot remove an old keyring item"));
 		}
 	}
-out:
-	g_strfreev(unlocked);
-	g_strfreev(locked);
-	return st;
+	return AIAUTH_OK;
 }
 
-static enum aiauth_status keyring_put(void *impl, const char *id, const struct secret_meta *meta,
-                                      const struct secret *value, struct aiauth_error **err)
-{
-	struct keyring *k = impl;
-	enum aiauth_status st = AIAUTH_OK;
-	GError *e = NULL;
-	GHashTable *props = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-	                                          (GDestroyNotify)g_variant_unref);
-	GVariant *locked = NULL;
-	SecretValue *sv = NULL;
-	gchar *coll = NULL, *item = NULL;
-	char *label = NULL;
-	const char *doing = _("cannot store the secret in the keyring");
+/* What a put is about to do, worked out before the write: the item's
+ * label and attributes, the value, the account's items as a search found
+ * them, and the one among them that only needs its secret replaced. */
+struct put_plan {
+	char *label;
+	GVariant *attrs;
+	SecretValue *value;
+	gchar **unlocked, **locked;
+	gchar *same; /* NULL: CreateItem */
+	char *provider, *kind; /* for keyring_drop_stale() afterwards */
+	char *id;
+};
 
+static void put_plan_clear(struct put_plan *p)
+{
+	g_free(p->label);
+	if (p->attrs)
+		g_variant_unref(p->attrs);
+	if (p->value)
+		secret_value_unref(p->value);
+	g_strfreev(p->unlocked);
+	g_strfreev(p->locked);
+	g_free(p->same);
+	g_free(p->provider);
+	g_free(p->kind);
+	g_free(p->id);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A put is a search for the account's items first.  An unlocked item with
+ * exactly the attributes and label we would write (a refresh, a re-login)
+ * gets its new secret in place, wherever its collection; otherwise
+ * CreateItem in the default collection replaces the item with equal
+ * attributes or adds one. */
+static enum aiauth_status put_plan_make(struct keyring *k, const char *id,
+                                        const struct secret_meta *meta,
+                                        const struct secret *value, bool search,
+                                        struct put_plan *p, struct aiauth_error **err)
+{
+	GError *e = NULL;
+	memset(p, 0, sizeof(*p));
 	const char *pname = meta->provider_name && *meta->provider_name ? meta->provider_name
 	                                                                : meta->provider;
 	/* The label is data kept in the keyring, so it is not translated. */
 	if (meta->label && *meta->label)
-		label = g_strdup_printf("aiauth: %s (%s)", pname ? pname : "?", meta->label);
+		p->label = g_strdup_printf("aiauth: %s (%s)", pname ? pname : "?", meta->label);
 	else
-		label = g_strdup_printf("aiauth: %s", pname ? pname : "?");
+		p->label = g_strdup_printf("aiauth: %s", pname ? pname : "?");
+	p->provider = g_strdup(meta->provider);
+	p->kind = g_strdup(meta->kind);
 
 	/* The attributes as libsecret writes them for a schema: with the
 	 * schema's name, so that searches by schema find the item. */
@@ -283,11 +393,36 @@ static enum aiauth_status keyring_put(void *impl, const char *id, const struct s
 		g_variant_builder_add(&attrs, "{ss}", "provider", meta->provider);
 	if (meta->kind)
 		g_variant_builder_add(&attrs, "{ss}", "kind", meta->kind);
-	g_hash_table_insert(props, (gpointer)SECRETS_ITEM_IFACE ".Attributes",
-	                    g_variant_ref_sink(g_variant_builder_end(&attrs)));
-	g_hash_table_insert(props, (gpointer)SECRETS_ITEM_IFACE ".Label",
-	                    g_variant_ref_sink(g_variant_new_string(label)));
+	p->attrs = g_variant_ref_sink(g_variant_builder_end(&attrs));
 
+	/* secret_value_new copies into libsecret's wiped memory. */
+	p->value = secret_value_new((const gchar *)value->buf, (gssize)value->len, "text/plain");
+	p->id = g_strdup(id);
+	if (!search)
+		return AIAUTH_OK;
+	if (!keyring_search(k, id, &p->unlocked, &p->locked, &e) ||
+	    (!(p->same = keyring_find_same(k, p->unlocked, p->attrs, p->label, &e)) && e)) {
+		put_plan_clear(p);
+		return keyring_fail(err, &e, _("cannot store the secret in the keyring"));
+	}
+	return AIAUTH_OK;
+}
+
+/* The write of a plan without an item to reuse: CreateItem in the default
+ * collection.  *item receives the path of the item written. */
+static enum aiauth_status put_plan_create(struct keyring *k, const struct put_plan *p,
+                                          gchar **item, struct aiauth_error **err)
+{
+	enum aiauth_status st = AIAUTH_OK;
+	GError *e = NULL;
+	GVariant *locked = NULL;
+	gchar *coll = NULL;
+	const char *doing = _("cannot store the secret in the keyring");
+	GHashTable *props = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	                                          (GDestroyNotify)g_variant_unref);
+	g_hash_table_insert(props, (gpointer)SECRETS_ITEM_IFACE ".Attributes", g_variant_ref(p->attrs));
+	g_hash_table_insert(props, (gpointer)SECRETS_ITEM_IFACE ".Label",
+	                    g_variant_ref_sink(g_variant_new_string(p->label)));
 	coll = secret_service_read_alias_dbus_path_sync(k->service, SECRET_COLLECTION_DEFAULT, NULL,
 	                                                &e);
 	if (e) {
@@ -309,25 +444,262 @@ static enum aiauth_status keyring_put(void *impl, const char *id, const struct s
 		st = error_set(err, AIAUTH_BACKEND, "%s: %s", doing, _("the keyring is locked"));
 		goto out;
 	}
-	/* secret_value_new copies into libsecret's wiped memory. */
-	sv = secret_value_new((const gchar *)value->buf, (gssize)value->len, "text/plain");
-	item = secret_service_create_item_dbus_path_sync(k->service, coll, props, sv,
-	                                                 SECRET_ITEM_CREATE_REPLACE, NULL, &e);
-	if (!item) {
+	*item = secret_service_create_item_dbus_path_sync(k->service, coll, props, p->value,
+	                                                  SECRET_ITEM_CREATE_REPLACE, NULL, &e);
+	if (!*item)
 		st = keyring_fail(err, &e, doing);
-		goto out;
-	}
-	st = keyring_drop_stale(k, id, item, meta, err);
 out:
 	if (locked)
 		g_variant_unref(locked);
-	if (sv)
-		secret_value_unref(sv);
-	g_free(item);
 	g_free(coll);
 	g_hash_table_unref(props);
-	g_free(label);
 	return st;
+}
+
+static enum aiauth_status put_plan_tidy(struct keyring *k, const struct put_plan *p,
+                                        const char *kept, struct aiauth_error **err)
+{
+	const struct secret_meta meta = {.provider = p->provider, .kind = p->kind};
+	return keyring_drop_stale(k, p->unlocked, p->locked, kept, &meta, err);
+}
+
+static enum aiauth_status keyring_put(void *impl, const char *id, const struct secret_meta *meta,
+                                      const struct secret *value, struct aiauth_error **err)
+{
+	struct keyring *k = impl;
+	struct put_plan p;
+	GError *e = NULL;
+	gchar *item = NULL;
+	enum aiauth_status st = put_plan_make(k, id, meta, value, true, &p, err);
+	if (st != AIAUTH_OK)
+		return st;
+	if (p.same) {
+		if (!keyring_set_secret(k, p.same, p.value, &e))
+			st = keyring_fail(err, &e, _("cannot store the secret in the keyring"));
+	} else {
+		st = put_plan_create(k, &p, &item, err);
+	}
+	if (st == AIAUTH_OK)
+		st = put_plan_tidy(k, &p, p.same ? p.same : item, err);
+	g_free(item);
+	put_plan_clear(&p);
+	return st;
+}
+
+/* ------------------------------------------------------ started puts */
+
+/* A started put: a chain of asynchronous calls (search, GetAll of each
+ * item found until one is the same, SetSecret), so that nothing in it
+ * makes the caller wait for the keyring's earlier writes. */
+struct keyring_put_op {
+	struct keyring *k;
+	struct put_plan plan;
+	size_t next; /* the next of plan.unlocked to look at */
+	backend_put_done_fn done;
+	void *ctx;
+	bool finished;
+	bool abandoned; /* keyring_put_wait() owns it: no done, it frees */
+};
+
+/* The descriptor GLib's context signals when a reply is ready to be
+ * dispatched (its GWakeup: the only one, as nothing else is attached).
+ * The context stays acquired by this thread: GLib signals the wake-up of a
+ * context only when another thread than its owner attaches a source (the
+ * reply, from the GDBus worker), never for an ownerless one. */
+static bool keyring_ctx_setup(struct keyring *k)
+{
+	if (k->ctx)
+		return k->ctx_fd >= 0;
+	k->ctx = g_main_context_new();
+	k->ctx_fd = -1;
+	if (!(k->ctx_acquired = g_main_context_acquire(k->ctx)))
+		return false;
+	gint max_priority = 0, timeout = 0;
+	GPollFD fds[4];
+	g_main_context_prepare(k->ctx, &max_priority);
+	gint n = g_main_context_query(k->ctx, max_priority, &timeout, fds, 4);
+	g_main_context_check(k->ctx, max_priority, fds, n < 4 ? n : 4);
+	if (n == 1)
+		k->ctx_fd = fds[0].fd;
+	return k->ctx_fd >= 0;
+}
+
+static void keyring_ctx_ready(void *ctx, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	struct keyring *k = ctx;
+	while (g_main_context_iteration(k->ctx, FALSE))
+		;
+}
+
+static void keyring_put_op_free(struct keyring_put_op *op)
+{
+	put_plan_clear(&op->plan);
+	g_free(op);
+}
+
+static void put_op_end(struct keyring_put_op *op, enum aiauth_status st,
+                       struct aiauth_error **err)
+{
+	struct keyring *k = op->k;
+	op->finished = true;
+	if (--k->pending == 0 && k->watch) {
+		loop_unwatch_fd(k->loop, k->watch);
+		k->watch = 0;
+		k->loop = NULL;
+	}
+	if (!op->abandoned) {
+		op->done(op->ctx, st, err);
+		keyring_put_op_free(op);
+	}
+	error_clear(err);
+}
+
+static void put_op_fail(struct keyring_put_op *op, GError **e)
+{
+	struct aiauth_error *err = NULL;
+	enum aiauth_status st = keyring_fail(&err, e, _("cannot store the secret in the keyring"));
+	put_op_end(op, st, &err);
+}
+
+static void put_op_set_replied(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct keyring_put_op *op = data;
+	struct aiauth_error *err = NULL;
+	GError *e = NULL;
+	GVariant *r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &e);
+	if (!r) {
+		put_op_fail(op, &e);
+		return;
+	}
+	g_variant_unref(r);
+	enum aiauth_status st = put_plan_tidy(op->k, &op->plan, op->plan.same, &err);
+	put_op_end(op, st, &err);
+}
+
+/* A D-Bus call whose reply comes back through op->k's context. */
+static void put_op_call(struct keyring_put_op *op, const char *path, const char *iface,
+                        const char *method, GVariant *args, const GVariantType *reply,
+                        GAsyncReadyCallback cb)
+{
+	GDBusProxy *proxy = G_DBUS_PROXY(op->k->service);
+	g_main_context_push_thread_default(op->k->ctx);
+	g_dbus_connection_call(g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+	                       iface, method, args, reply, G_DBUS_CALL_FLAGS_NONE, -1, NULL, cb, op);
+	g_main_context_pop_thread_default(op->k->ctx);
+}
+
+static void put_op_next(struct keyring_put_op *op);
+
+static void put_op_got_props(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct keyring_put_op *op = data;
+	GError *e = NULL;
+	GVariant *r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &e);
+	if (!r) {
+		put_op_fail(op, &e);
+		return;
+	}
+	bool same = props_same(r, op->plan.attrs, op->plan.label);
+	g_variant_unref(r);
+	if (!same) {
+		op->next++;
+		put_op_next(op);
+		return;
+	}
+	op->plan.same = g_strdup(op->plan.unlocked[op->next]);
+	/* Encoded for the session libsecret negotiated (encrypted). */
+	GVariant *secret = secret_service_encode_dbus_secret(op->k->service, op->plan.value);
+	if (!secret) {
+		struct aiauth_error *err = NULL;
+		enum aiauth_status st =
+		    error_set(&err, AIAUTH_BACKEND, "%s: %s", _("cannot store the secret in the keyring"),
+		              _("the secret could not be encoded"));
+		put_op_end(op, st, &err);
+		return;
+	}
+	put_op_call(op, op->plan.same, SECRETS_ITEM_IFACE, "SetSecret",
+	            g_variant_new("(@(oayays))", secret), G_VARIANT_TYPE("()"), put_op_set_replied);
+}
+
+/* Look at the next item found; with none left, the item is created (a
+ * rare case: a first save, a rename), synchronously. */
+static void put_op_next(struct keyring_put_op *op)
+{
+	if (op->plan.unlocked && op->plan.unlocked[op->next]) {
+		put_op_call(op, op->plan.unlocked[op->next], "org.freedesktop.DBus.Properties",
+		            "GetAll", g_variant_new("(s)", SECRETS_ITEM_IFACE),
+		            G_VARIANT_TYPE("(a{sv})"), put_op_got_props);
+		return;
+	}
+	struct aiauth_error *err = NULL;
+	gchar *item = NULL;
+	enum aiauth_status st = put_plan_create(op->k, &op->plan, &item, &err);
+	if (st == AIAUTH_OK)
+		st = put_plan_tidy(op->k, &op->plan, item, &err);
+	g_free(item);
+	put_op_end(op, st, &err);
+}
+
+static void put_op_searched(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct keyring_put_op *op = data;
+	GError *e = NULL;
+	if (!secret_service_search_for_dbus_paths_finish(SECRET_SERVICE(src), res, &op->plan.unlocked,
+	                                                  &op->plan.locked, &e)) {
+		put_op_fail(op, &e);
+		return;
+	}
+	op->next = 0;
+	put_op_next(op);
+}
+
+/* The whole put goes on while the caller's loop runs: gnome-keyring
+ * rewrites its whole file for every write, one at a time, and a refresh of
+ * many accounts keeps it busy with one write while the next ones queue up
+ * behind it, instead of waiting for each. */
+static enum aiauth_status keyring_put_start(void *impl, struct loop *loop, const char *id,
+                                            const struct secret_meta *meta,
+                                            const struct secret *value, backend_put_done_fn done,
+                                            void *ctx, void **handle, struct aiauth_error **err)
+{
+	struct keyring *k = impl;
+	*handle = NULL;
+	if ((k->loop && k->loop != loop) || !keyring_ctx_setup(k))
+		return keyring_put(impl, id, meta, value, err);
+	if (!k->watch) {
+		k->watch = loop_watch_fd(loop, k->ctx_fd, POLLIN, keyring_ctx_ready, k);
+		if (!k->watch)
+			return error_set(err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		k->loop = loop;
+	}
+	struct keyring_put_op *op = g_new0(struct keyring_put_op, 1);
+	op->k = k;
+	op->done = done;
+	op->ctx = ctx;
+	put_plan_make(k, id, meta, value, false, &op->plan, NULL);
+	GHashTable *attrs = attrs_new();
+	g_hash_table_insert(attrs, (gpointer) "account_id", op->plan.id);
+	g_main_context_push_thread_default(k->ctx);
+	secret_service_search_for_dbus_paths(k->service, &aiauth_schema, attrs, NULL,
+	                                     put_op_searched, op);
+	g_main_context_pop_thread_default(k->ctx);
+	g_hash_table_unref(attrs);
+	k->pending++;
+	*handle = op;
+	return AIAUTH_OK;
+}
+
+/* Wait for a started put to end, without calling its done. */
+static void keyring_put_wait(void *impl, void *handle)
+{
+	struct keyring *k = impl;
+	struct keyring_put_op *op = handle;
+	op->abandoned = true;
+	while (!op->finished)
+		g_main_context_iteration(k->ctx, TRUE);
+	keyring_put_op_free(op);
 }
 
 static enum aiauth_status keyring_del(void *impl, const char *id, struct aiauth_error **err)
@@ -413,6 +785,14 @@ static void keyring_close(void *impl)
 	struct keyring *k = impl;
 	if (!k)
 		return;
+	/* Started puts end first (their callers are told as usual). */
+	while (k->pending)
+		g_main_context_iteration(k->ctx, TRUE);
+	if (k->ctx) {
+		if (k->ctx_acquired)
+			g_main_context_release(k->ctx);
+		g_main_context_unref(k->ctx);
+	}
 	if (k->service)
 		g_object_unref(k->service);
 	free(k);
@@ -425,6 +805,8 @@ static void keyring_close(void *impl)
 static const struct secretstore_ops keyring_ops = {
 	.get = keyring_get,
 	.put = keyring_put,
+	.put_start = keyring_put_start,
+	.put_wait = keyring_put_wait,
 	.del = keyring_del,
 	.list = keyring_list,
 	.close = keyring_close,

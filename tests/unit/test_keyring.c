@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "secretstore.h"
 #include "secretstore_backend.h"
 #include "tap.h"
@@ -27,6 +28,8 @@
 #define VALUE3 "{\"access_token\":\"TEST-do-not-leak-0003\"}"
 #define ID_A "aiauth-test-a"
 #define ID_B "aiauth-test-b"
+#define ID_C "aiauth-test-c"
+#define ID_D "aiauth-test-d"
 
 static double now_s(void)
 {
@@ -248,6 +251,126 @@ static enum aiauth_status put_str(struct secretstore *ss, const char *id,
 	return st;
 }
 
+
+/* ------------------------------------------------------- started puts */
+
+struct put_seen {
+	int calls;
+	enum aiauth_status status;
+	char message[sizeof(((struct aiauth_error *)0)->message)];
+	bool done;
+};
+
+static void put_done(void *ctx, enum aiauth_status status, struct aiauth_error **err)
+{
+	struct put_seen *seen = ctx;
+	seen->calls++;
+	seen->status = status;
+	snprintf(seen->message, sizeof(seen->message), "%s", *err ? (*err)->message : "");
+	seen->done = true;
+}
+
+static void tick(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* A started put of an item that exists returns before the keyring has
+ * written it, tells its end once from the loop, lets reads go on meanwhile;
+ * one of a new item ends at once but is still told from the loop; an
+ * abandoned one is written all the same, without telling. */
+static void check_started_puts(struct secretstore *ss)
+{
+	struct loop *loop = NULL;
+	if (!ok(loop_new(&loop, NULL) == AIAUTH_OK, "a loop for started puts"))
+		return;
+	const struct secret_meta meta = {.provider = "openai",
+	                                 .provider_name = "OpenAI",
+	                                 .label = "started",
+	                                 .kind = "oauth"};
+	struct aiauth_error *err = NULL;
+	struct secretstore_put_op *op = NULL;
+	struct put_seen seen = {0};
+	struct secret *v = secret_from_str(VALUE1);
+
+	/* A new item: CreateItem, done at once, told from the loop. */
+	enum aiauth_status st =
+	    secretstore_put_start(ss, loop, ID_D, &meta, v, put_done, &seen, &op, &err);
+	ok(st == AIAUTH_OK && op && seen.calls == 0,
+	   "a started put of a new item does not call done from the start (%s)",
+	   err ? err->message : "ok");
+	loop_run_until(loop, &seen.done, NULL);
+	ok(seen.calls == 1 && seen.status == AIAUTH_OK, "... done comes once from the loop (%s)",
+	   seen.message);
+	ok(get_equals(ss, ID_D, VALUE1), "... and the item holds the value");
+	SECRET_FREE(v);
+
+	/* The same item again: SetSecret in flight while the caller reads. */
+	memset(&seen, 0, sizeof(seen));
+	v = secret_from_str(VALUE2);
+	st = secretstore_put_start(ss, loop, ID_D, &meta, v, put_done, &seen, &op, &err);
+	SECRET_FREE(v); /* the store copied it */
+	ok(st == AIAUTH_OK && op && seen.calls == 0, "a started put over it returns at once (%s)",
+	   err ? err->message : "ok");
+	ok(get_equals(ss, ID_B, VALUE1), "... another account reads while it is in flight");
+	int ticks = 0;
+	loop_add_timer(loop, 0, tick, &ticks);
+	loop_run_until(loop, &seen.done, NULL);
+	ok(seen.calls == 1 && seen.status == AIAUTH_OK, "... done comes once from the loop (%s)",
+	   seen.message);
+	ok(get_equals(ss, ID_D, VALUE2), "... the item holds the new value");
+	char *out = secret_tool_search(ID_D);
+	ok(count_items(out) == 1 && contains(out, "label = aiauth: OpenAI (started)\n"),
+	   "... in the one item, its label kept");
+	free(out);
+
+	/* Abandoned in flight: written, not told. */
+	memset(&seen, 0, sizeof(seen));
+	v = secret_from_str(VALUE3);
+	st = secretstore_put_start(ss, loop, ID_D, &meta, v, put_done, &seen, &op, &err);
+	SECRET_FREE(v);
+	ok(st == AIAUTH_OK && op, "another started put");
+	secretstore_put_abandon(op);
+	ok(get_equals(ss, ID_D, VALUE3), "... abandoned, it is written all the same");
+	loop_add_timer(loop, 50, tick, &ticks);
+	int before = ticks;
+	while (ticks == before)
+		loop_run_once(loop, -1, NULL);
+	ok(seen.calls == 0, "... and done is never called");
+
+	/* Many at once, as refresh --all starts them. */
+	enum { MANY = 8 };
+	struct put_seen many[MANY];
+	memset(many, 0, sizeof(many));
+	char ids[MANY][48];
+	for (int i = 0; i < MANY; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s-%d", ID_D, i);
+		v = secret_from_str(VALUE1);
+		ok(secretstore_put(ss, ids[i], &meta, v, &err) == AIAUTH_OK, "item %d stored", i);
+		SECRET_FREE(v);
+	}
+	for (int i = 0; i < MANY; i++) {
+		v = secret_from_str(i % 2 ? VALUE2 : VALUE3);
+		st = secretstore_put_start(ss, loop, ids[i], &meta, v, put_done, &many[i], &op, &err);
+		SECRET_FREE(v);
+		if (st != AIAUTH_OK)
+			many[i].done = true;
+	}
+	int told = 0, right = 0;
+	for (int i = 0; i < MANY; i++) {
+		loop_run_until(loop, &many[i].done, NULL);
+		told += many[i].calls == 1 && many[i].status == AIAUTH_OK;
+		right += get_equals(ss, ids[i], i % 2 ? VALUE2 : VALUE3);
+	}
+	ok(told == MANY && right == MANY, "%d started puts at once: each told once (%d), each written (%d)",
+	   MANY, told, right);
+	for (int i = 0; i < MANY; i++)
+		secretstore_delete(ss, ids[i], NULL);
+	ok(secretstore_delete(ss, ID_D, &err) == AIAUTH_OK, "the started puts' item is deleted");
+	error_clear(&err);
+	loop_free(loop);
+}
+
 static void mode_keyring(void)
 {
 	char *why = NULL;
@@ -311,6 +434,43 @@ static void mode_keyring(void)
 	ok(count_items(out) == 1, "still one item after the overwrite");
 	free(out);
 
+	/* A rename changes the label: the item is relabelled, not doubled. */
+	const struct secret_meta meta_a_renamed = {.provider = "openai",
+	                                           .provider_name = "OpenAI",
+	                                           .label = "renamed",
+	                                           .kind = "api_key"};
+	ok(put_str(ss, ID_A, &meta_a_renamed, VALUE1) == AIAUTH_OK, "a put with a new label succeeds");
+	ok(get_equals(ss, ID_A, VALUE1), "get returns its value");
+	out = secret_tool_search(ID_A);
+	ok(count_items(out) == 1 && contains(out, "label = aiauth: OpenAI (renamed)\n"),
+	   "the one item has the new label");
+	free(out);
+	ok(put_str(ss, ID_A, &meta_a, VALUE2) == AIAUTH_OK && get_equals(ss, ID_A, VALUE2),
+	   "and back");
+
+	/* An item outside the default collection (gnome-keyring's in-memory
+	 * "session" one) with exactly our attributes and label gets the new
+	 * secret in place: a second item in the default collection would make
+	 * get depend on the order of a search. */
+	ok(system("printf %s '" VALUE1 "' | secret-tool store --collection=session "
+	          "--label='aiauth: OpenAI (elsewhere)' xdg:schema org.aiauth.Credential "
+	          "account_id " ID_C " provider openai kind api_key") == 0,
+	   "secret-tool stores an item in the session collection");
+	const struct secret_meta meta_c = {.provider = "openai",
+	                                   .provider_name = "OpenAI",
+	                                   .label = "elsewhere",
+	                                   .kind = "api_key"};
+	ok(put_str(ss, ID_C, &meta_c, VALUE2) == AIAUTH_OK, "put over it succeeds");
+	ok(get_equals(ss, ID_C, VALUE2), "get returns the new value");
+	out = secret_tool_search(ID_C);
+	ok(count_items(out) == 1 && contains(out, VALUE2),
+	   "the one item, in the session collection, holds it");
+	if (out && count_items(out) != 1)
+		diag("%s", out);
+	free(out);
+	ok(secretstore_delete(ss, ID_C, &err) == AIAUTH_OK, "delete removes it");
+	error_clear(&err);
+
 	const struct secret_meta meta_a2 = {.provider = "openai",
 	                                    .provider_name = "OpenAI",
 	                                    .label = "work",
@@ -366,6 +526,8 @@ static void mode_keyring(void)
 	secretstore_free_ids(ids, n);
 	error_clear(&err);
 
+	check_started_puts(ss);
+
 	/* ID_B stays for the locked mode. */
 	secretstore_close(ss);
 }
@@ -408,6 +570,32 @@ static void mode_locked(void)
 	ok(err && contains(err->message, "the keyring is locked"), "saying it is locked (%s)",
 	   err ? err->message : "none");
 	ok(dt < 3.0, "without waiting for a prompt (%.2f s)", dt);
+	SECRET_FREE(v);
+	error_clear(&err);
+
+	/* A started put over the locked item: no SetSecret on a locked item
+	 * (it would prompt); it ends, from the loop, saying why. */
+	struct loop *loop = NULL;
+	void *handle = NULL;
+	struct put_seen seen = {0};
+	v = secret_from_str(VALUE2);
+	const struct secret_meta meta_b = {.provider = "anthropic",
+	                                   .provider_name = "Anthropic",
+	                                   .kind = "api_key"};
+	if (loop_new(&loop, NULL) == AIAUTH_OK) {
+		t0 = now_s();
+		st = ops->put_start(impl, loop, ID_B, &meta_b, v, put_done, &seen, &handle, &err);
+		ok(st == AIAUTH_OK && handle && seen.calls == 0,
+		   "a started put over a locked item starts (status %d)", (int)st);
+		if (handle)
+			loop_run_until(loop, &seen.done, NULL);
+		dt = now_s() - t0;
+		ok(seen.calls == 1 && seen.status == AIAUTH_BACKEND &&
+		       contains(seen.message, "the keyring is locked"),
+		   "... and fails, saying it is locked (%s)", seen.message);
+		ok(dt < 3.0, "without waiting for a prompt (%.2f s)", dt);
+		loop_free(loop);
+	}
 	SECRET_FREE(v);
 	error_clear(&err);
 	ops->close(impl);
