@@ -12,7 +12,12 @@
  *        │              waited)? ─ yes ─> done: another process refreshed
  *   POST grant_type=refresh_token ─ retryable failure ─> backoff timer ─> POST
  *        │
- *   merge, secretstore_put, store_update, then unlock ─> done
+ *   merge, secretstore_put_start ─ (the loop runs) ─ saved: queue the
+ *        outcome, then unlock ─> done
+ *
+ * The outcomes go into the account list in batches: one store_update()
+ * for all the jobs that finished within LC_RECORD_DELAY_MS, and one when
+ * the last job is done.
  *
  * lifecycle_ensure_fresh() runs one job, lifecycle_refresh_many() runs n of
  * them side by side on the same loop, so every request is in flight at
@@ -20,8 +25,10 @@
  * With env->max_jobs, only that many jobs are past the synchronous first
  * part at a time; a finished job makes room for the next, from a timer so
  * that no job step ever runs inside another's.
- * Secret reads and writes are synchronous calls; they hold the vault's own
- * flock only for the duration of the call.
+ * Secret reads are synchronous calls; so are writes, except the keyring's
+ * write of an item that exists already, which overlaps the other jobs'
+ * work (secretstore_put_start).  The vault's own flock is held only for
+ * the duration of a call.
  *
  * Retry policy: a retryable answer (no response, 5xx, HTML, malformed JSON,
  * no access_token: oauth_token_result.retryable) is retried up to 3 times,
@@ -57,6 +64,13 @@ static const int64_t lc_backoff_ms[LC_MAX_ATTEMPTS - 1] = {500, 1000, 2000};
 #define LC_LOCK_RETRY_MS 50
 #define LC_LOCK_WAIT_MAX_MS (180 * 1000)
 
+/* How many jobs start in one go before the loop gets a turn. */
+#define LC_START_BATCH 8
+
+/* How long the outcomes of finished refreshes may wait to be written into
+ * the account list together (lc_flush_records). */
+#define LC_RECORD_DELAY_MS 250
+
 /* Fields a token response decides on its own: when it has no expires_at,
  * the old one is stale and must go (no expires_at counts as fresh; a stale
  * one would make every later call refresh again). */
@@ -80,15 +94,25 @@ struct lc_job {
 	struct secret *first_blob; /* the secret as read before the lock */
 	struct credential *cred;   /* current credential; the result on OK */
 	int lock_fd;
+	bool read_locked; /* the lock was taken before the first read */
 	int64_t lock_since_ms;
 	int timer;
 	bool started; /* counted in run->active */
 	struct oauth_token_request *request;
+	struct secretstore_put_op *put; /* the new tokens being saved */
+	struct credential *merged;      /* ... which are these */
+	bool rotated;                   /* ... with a new refresh token */
 	int attempts;
 	bool done;
 	bool refreshed;
 	enum aiauth_status status;
 	struct aiauth_error *err; /* the message of a failure, or of an outcome */
+	/* The outcome waiting for the next lc_flush_records(). */
+	bool record_pending;
+	enum account_status record_status;
+	int64_t record_expires_at; /* < 0: leave as it is */
+	int64_t record_now;
+	char *record_outcome;
 };
 
 struct lc_run {
@@ -104,6 +128,9 @@ struct lc_run {
 	size_t active;     /* jobs started and not done */
 	size_t next;       /* the first job not started yet */
 	int start_timer;   /* starts more jobs after one finished */
+	size_t prelocked;       /* jobs that took their lock in lc_prepare() */
+	size_t records_pending; /* jobs with record_pending */
+	int record_timer;       /* writes them, LC_RECORD_DELAY_MS after the first */
 	/* Called once when the last job finishes (the asynchronous run). */
 	void (*on_all_done)(struct lc_run *run);
 };
@@ -112,6 +139,7 @@ static void lc_attempt(struct lc_job *job);
 static void lc_try_lock(void *ctx);
 static void lc_start_more(struct lc_run *run);
 static void lc_start_more_timer(void *ctx);
+static void lc_clear_message(struct lc_job *job);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -229,44 +257,95 @@ static enum aiauth_status lc_read_secret(struct lc_job *job, struct secret **blo
 
 /* ---------------------------------------------------------------- the store */
 
-struct lc_record {
-	const char *id;
-	enum account_status status;
-	int64_t expires_at; /* < 0: leave as it is */
-	int64_t now;
-	const char *outcome;
-};
-
 static enum aiauth_status lc_record_cb(struct store *store, void *ctx, struct aiauth_error **err)
 {
 	(void)err;
-	const struct lc_record *r = ctx;
-	struct account *a = store_find_id(store, r->id);
-	if (!a)
-		return AIAUTH_OK; /* removed meanwhile: nothing to record */
-	char *outcome = strdup(r->outcome);
-	if (!outcome)
-		return AIAUTH_NO_MEMORY;
-	free(a->last_refresh_outcome);
-	a->last_refresh_outcome = outcome;
-	a->status = r->status;
-	a->last_refresh = r->now;
-	if (r->expires_at >= 0)
-		a->expires_at = r->expires_at;
-	store->dirty = true;
+	struct lc_run *run = ctx;
+	for (size_t i = 0; i < run->n; i++) {
+		const struct lc_job *job = &run->jobs[i];
+		if (!job->record_pending)
+			continue;
+		struct account *a = store_find_id(store, job->account->id);
+		if (!a)
+			continue; /* removed meanwhile: nothing to record */
+		char *outcome = strdup(job->record_outcome);
+		if (!outcome)
+			return AIAUTH_NO_MEMORY;
+		free(a->last_refresh_outcome);
+		a->last_refresh_outcome = outcome;
+		a->status = job->record_status;
+		a->last_refresh = job->record_now;
+		if (job->record_expires_at >= 0)
+			a->expires_at = job->record_expires_at;
+		store->dirty = true;
+	}
 	return AIAUTH_OK;
 }
 
-/* Record the outcome of a refresh in the account store.  The secret is what
- * matters and was dealt with before; a store that cannot be written only
- * loses this bookkeeping, so the error is returned for the message but does
- * not change the refresh's own status. */
-static enum aiauth_status lc_record(struct lc_job *job, enum account_status status,
-                                    int64_t expires_at, const char *outcome,
-                                    struct aiauth_error **err)
+/* Write every pending outcome into the account store, in one
+ * store_update(): one read, parse and fsync'd write of the account list for
+ * a batch, where one per account made refresh --all quadratic in the
+ * number of accounts.  The secret is what matters and was saved before; a
+ * store that cannot be written only loses this bookkeeping, so a refreshed
+ * job's message says so and its status stays OK. */
+static void lc_flush_records(struct lc_run *run)
 {
-	struct lc_record r = {job->account->id, status, expires_at, oauth_now(), outcome};
-	return store_update(job->run->env->config_dir, lc_record_cb, &r, err);
+	if (run->record_timer) {
+		loop_cancel_timer(run->env->loop, run->record_timer);
+		run->record_timer = 0;
+	}
+	if (!run->records_pending)
+		return;
+	struct aiauth_error *err = NULL;
+	enum aiauth_status st = store_update(run->env->config_dir, lc_record_cb, run, &err);
+	for (size_t i = 0; i < run->n; i++) {
+		struct lc_job *job = &run->jobs[i];
+		if (!job->record_pending)
+			continue;
+		job->record_pending = false;
+		free(job->record_outcome);
+		job->record_outcome = NULL;
+		if (st != AIAUTH_OK && job->status == AIAUTH_OK && job->refreshed) {
+			lc_clear_message(job);
+			error_set(&job->err, AIAUTH_OK,
+			          _("refreshed (the account list was not updated: %s)"),
+			          err ? err->message : _(status_text(st)));
+		}
+	}
+	run->records_pending = 0;
+	error_clear(&err);
+}
+
+static void lc_record_timer_fired(void *ctx)
+{
+	struct lc_run *run = ctx;
+	run->record_timer = 0;
+	lc_flush_records(run);
+}
+
+/* Queue the outcome of a refresh for the account store.  Outcomes are
+ * written LC_RECORD_DELAY_MS after the first of a batch, and at once when
+ * the last job of the run is done (so its caller reads them back). */
+static void lc_record(struct lc_job *job, enum account_status status, int64_t expires_at,
+                      const char *outcome)
+{
+	struct lc_run *run = job->run;
+	char *copy = strdup(outcome);
+	if (!copy)
+		return; /* bookkeeping only: the secret was dealt with */
+	free(job->record_outcome);
+	job->record_outcome = copy;
+	job->record_status = status;
+	job->record_expires_at = expires_at;
+	job->record_now = oauth_now();
+	if (!job->record_pending) {
+		job->record_pending = true;
+		run->records_pending++;
+	}
+	if (!run->record_timer)
+		run->record_timer =
+		    loop_add_timer(run->env->loop, LC_RECORD_DELAY_MS, lc_record_timer_fired, run);
+	/* Without a timer (no memory), lc_finish() of the last job writes it. */
 }
 
 /* ---------------------------------------------------------------- job steps */
@@ -305,6 +384,7 @@ static void lc_finish(struct lc_job *job, enum aiauth_status status)
 		}
 	}
 	if (--job->run->pending == 0) {
+		lc_flush_records(job->run);
 		job->run->all_done = true;
 		if (job->run->on_all_done)
 			job->run->on_all_done(job->run);
@@ -320,12 +400,62 @@ static void lc_clear_message(struct lc_job *job)
 static void lc_fail_recorded(struct lc_job *job, enum aiauth_status status,
                              enum account_status account_status, const char *outcome)
 {
-	struct aiauth_error *rec_err = NULL;
-	lc_record(job, account_status, -1, outcome, &rec_err);
-	error_clear(&rec_err);
+	lc_record(job, account_status, -1, outcome);
 	lc_finish(job, status);
 }
 
+/* The new tokens could not be saved.  The provider may have rotated the
+ * refresh token we can no longer save: say so; the access token is not
+ * handed out unsaved.  job->err holds the store's reason. */
+static void lc_save_failed(struct lc_job *job, enum aiauth_status st)
+{
+	char why[sizeof(job->err->message)] = "";
+	if (job->err)
+		snprintf(why, sizeof(why), "%s", job->err->message);
+	lc_clear_message(job);
+	error_set(&job->err, st,
+	          _("the %s account \"%s\" was refreshed but its new tokens could not be "
+	            "saved: %s"),
+	          lc_provider_name(job), job->account->label, why[0] ? why : status_text(st));
+	lc_fail_recorded(job, st, ACCOUNT_STATUS_REFRESH_FAILED,
+	                 "refreshed, but the new tokens could not be saved");
+}
+
+static void lc_saved(struct lc_job *job)
+{
+	credential_free(job->cred);
+	job->cred = job->merged;
+	job->merged = NULL;
+	job->refreshed = true;
+	if (debug_on()) {
+		char who[48], exp[48];
+		debug_log("refresh %s: saved the new tokens (%s a new refresh token); the token %s",
+		          lc_who(job, who, sizeof(who)), job->rotated ? "with" : "without",
+		          lc_expiry_text(job->cred, exp, sizeof(exp)));
+	}
+	lc_clear_message(job);
+	error_set(&job->err, AIAUTH_OK, "%s", _("refreshed"));
+	lc_record(job, ACCOUNT_STATUS_OK, lc_expires_at(job->cred), "refreshed");
+	lc_finish(job, AIAUTH_OK);
+}
+
+static void lc_put_done(void *ctx, enum aiauth_status st, struct aiauth_error **err)
+{
+	struct lc_job *job = ctx;
+	job->put = NULL;
+	if (st != AIAUTH_OK) {
+		CREDENTIAL_FREE(job->merged);
+		lc_clear_message(job);
+		job->err = *err; /* the store's reason, taken */
+		*err = NULL;
+		lc_save_failed(job, st);
+		return;
+	}
+	lc_saved(job);
+}
+
+/* Merge the answer into the credential and start saving it; the job goes
+ * on in lc_put_done(), still holding the account's lock. */
 static void lc_succeed(struct lc_job *job, const struct credential *response)
 {
 	struct credential *merged = NULL;
@@ -336,47 +466,18 @@ static void lc_succeed(struct lc_job *job, const struct credential *response)
 	if (st == AIAUTH_OK) {
 		struct secret_meta meta = {job->account->provider, lc_provider_name(job),
 		                           job->account->label, "oauth"};
-		st = secretstore_put(job->run->env->secrets, job->account->id, &meta, blob, &job->err);
+		st = secretstore_put_start(job->run->env->secrets, job->run->env->loop,
+		                           job->account->id, &meta, blob, lc_put_done, job, &job->put,
+		                           &job->err);
 	}
 	secret_free(blob);
 	if (st != AIAUTH_OK) {
-		/* The provider may have rotated the refresh token we can no longer
-		 * save.  Say so; the access token is not handed out unsaved. */
 		credential_free(merged);
-		char why[sizeof(job->err->message)] = "";
-		if (job->err)
-			snprintf(why, sizeof(why), "%s", job->err->message);
-		lc_clear_message(job);
-		error_set(&job->err, st,
-		          _("the %s account \"%s\" was refreshed but its new tokens could not be "
-		            "saved: %s"),
-		          lc_provider_name(job), job->account->label, why[0] ? why : status_text(st));
-		lc_fail_recorded(job, st, ACCOUNT_STATUS_REFRESH_FAILED,
-		                 "refreshed, but the new tokens could not be saved");
+		lc_save_failed(job, st);
 		return;
 	}
-	credential_free(job->cred);
-	job->cred = merged;
-	job->refreshed = true;
-	if (debug_on()) {
-		char who[48], exp[48];
-		debug_log("refresh %s: saved the new tokens (%s a new refresh token); the token %s",
-		          lc_who(job, who, sizeof(who)),
-		          credential_get(response, "refresh_token") ? "with" : "without",
-		          lc_expiry_text(merged, exp, sizeof(exp)));
-	}
-
-	struct aiauth_error *rec_err = NULL;
-	lc_clear_message(job);
-	if (lc_record(job, ACCOUNT_STATUS_OK, lc_expires_at(merged), "refreshed", &rec_err) !=
-	    AIAUTH_OK) {
-		error_set(&job->err, AIAUTH_OK, _("refreshed (the account list was not updated: %s)"),
-		          rec_err ? rec_err->message : _("unknown error"));
-	} else {
-		error_set(&job->err, AIAUTH_OK, "%s", _("refreshed"));
-	}
-	error_clear(&rec_err);
-	lc_finish(job, AIAUTH_OK);
+	job->merged = merged;
+	job->rotated = credential_get(response, "refresh_token") != NULL;
 }
 
 static void lc_backoff_done(void *ctx)
@@ -477,19 +578,10 @@ static void lc_attempt(struct lc_job *job)
 
 /* We hold the lock: look again, someone may have refreshed while we
  * waited. */
-static void lc_locked(struct lc_job *job)
+/* With the account's lock held and `cred` read under it: refresh, or not. */
+static void lc_decide_locked(struct lc_job *job, bool changed)
 {
-	struct secret *blob = NULL;
-	struct credential *cred = NULL;
-	enum aiauth_status st = lc_read_secret(job, &blob, &cred);
-	if (st != AIAUTH_OK) {
-		lc_finish(job, st);
-		return;
-	}
-	bool changed = !secret_equal(blob, job->first_blob);
-	secret_free(blob);
-	credential_free(job->cred);
-	job->cred = cred;
+	const struct credential *cred = job->cred;
 	bool fresh = lifecycle_is_fresh(cred, oauth_now(), LIFECYCLE_MIN_VALID);
 	if (debug_on()) {
 		char who[48], exp[48];
@@ -520,31 +612,61 @@ static void lc_locked(struct lc_job *job)
 	lc_attempt(job);
 }
 
+/* The lock is ours now: read the secret again, as another process may
+ * have refreshed it between the first read and the lock. */
+static void lc_locked(struct lc_job *job)
+{
+	struct secret *blob = NULL;
+	struct credential *cred = NULL;
+	enum aiauth_status st = lc_read_secret(job, &blob, &cred);
+	if (st != AIAUTH_OK) {
+		lc_finish(job, st);
+		return;
+	}
+	bool changed = !secret_equal(blob, job->first_blob);
+	secret_free(blob);
+	credential_free(job->cred);
+	job->cred = cred;
+	lc_decide_locked(job, changed);
+}
+
+/* Open the account's lock file (job->lock_fd); false with the job
+ * finished on failure. */
+static bool lc_open_lock(struct lc_job *job)
+{
+	char name[300];
+	snprintf(name, sizeof(name), "%s.lock", job->account->id);
+	char *path = path_join(job->run->lock_dir, name);
+	if (!path) {
+		error_set(&job->err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
+		lc_finish(job, AIAUTH_NO_MEMORY);
+		return false;
+	}
+	job->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (job->lock_fd < 0) {
+		int e = errno;
+		error_set(&job->err, AIAUTH_IO, _("cannot open lock file %s: %s"), path, strerror(e));
+		free(path);
+		lc_finish(job, AIAUTH_IO);
+		return false;
+	}
+	free(path);
+	job->lock_since_ms = loop_now_ms();
+	return true;
+}
+
 static void lc_try_lock(void *ctx)
 {
 	struct lc_job *job = ctx;
 	job->timer = 0;
-	if (job->lock_fd < 0) {
-		char name[300];
-		snprintf(name, sizeof(name), "%s.lock", job->account->id);
-		char *path = path_join(job->run->lock_dir, name);
-		if (!path) {
-			error_set(&job->err, AIAUTH_NO_MEMORY, "%s", _("out of memory"));
-			lc_finish(job, AIAUTH_NO_MEMORY);
-			return;
-		}
-		job->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (job->lock_fd < 0) {
-			int e = errno;
-			error_set(&job->err, AIAUTH_IO, _("cannot open lock file %s: %s"), path,
-			          strerror(e));
-			free(path);
-			lc_finish(job, AIAUTH_IO);
-			return;
-		}
-		free(path);
-		job->lock_since_ms = loop_now_ms();
+	if (job->read_locked) {
+		/* Locked before the first read (lc_prepare): that read counts. */
+		job->read_locked = false;
+		lc_decide_locked(job, false);
+		return;
 	}
+	if (job->lock_fd < 0 && !lc_open_lock(job))
+		return;
 	if (flock(job->lock_fd, LOCK_EX | LOCK_NB) == 0) {
 		if (debug_on() && loop_now_ms() - job->lock_since_ms >= LC_LOCK_RETRY_MS) {
 			char who[48];
@@ -588,16 +710,28 @@ static void lc_try_lock(void *ctx)
 
 /* ---------------------------------------------------------------- the run */
 
-/* Start jobs in the order of ids while there is room (env->max_jobs). */
+/* Start jobs in the order of ids while there is room (env->max_jobs), at
+ * most LC_START_BATCH of them before the loop gets a turn: each start
+ * reads the secret again, and the requests of the first ones are better
+ * sent, and their answers saved, while the later ones start. */
 static void lc_start_more(struct lc_run *run)
 {
 	size_t max = run->env->max_jobs;
+	size_t started = 0;
 	while (run->next < run->n && (max == 0 || run->active < max)) {
+		if (started == LC_START_BATCH) {
+			if (!run->start_timer)
+				run->start_timer = loop_add_timer(run->env->loop, 0, lc_start_more_timer, run);
+			if (run->start_timer)
+				return;
+			/* No timer (no memory): go on from here. */
+		}
 		struct lc_job *job = &run->jobs[run->next++];
 		if (job->done)
 			continue;
 		job->started = true;
 		run->active++;
+		started++;
 		lc_try_lock(job);
 	}
 }
@@ -607,6 +741,26 @@ static void lc_start_more_timer(void *ctx)
 	struct lc_run *run = ctx;
 	run->start_timer = 0;
 	lc_start_more(run);
+}
+
+/* Take the account's lock if its lock file exists and nobody holds it;
+ * otherwise leave everything to lc_try_lock(). */
+static void lc_prelock(struct lc_job *job)
+{
+	char name[300];
+	snprintf(name, sizeof(name), "%s.lock", job->account->id);
+	char *path = path_join(job->run->lock_dir, name);
+	int fd = path ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+	free(path);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return;
+	}
+	job->lock_fd = fd;
+	job->lock_since_ms = loop_now_ms();
+	job->read_locked = true;
 }
 
 /* The synchronous first part: find the account, read its secret, decide
@@ -655,6 +809,14 @@ static bool lc_prepare(struct lc_job *job, struct store *store)
 		lc_finish(job, AIAUTH_CORRUPT);
 		return false;
 	}
+	/* The account's lock first, when it is free and the job would start at
+	 * once: the read below is then the one under the lock, and a refresh
+	 * reads the secret once instead of twice.  Only a lock file that is
+	 * there already (the account was refreshed before) is used here, so
+	 * that reading a fresh token leaves no file behind. */
+	size_t max = run->env->max_jobs;
+	if (max == 0 || run->prelocked < max)
+		lc_prelock(job);
 	st = lc_read_secret(job, &job->first_blob, &job->cred);
 	if (st != AIAUTH_OK) {
 		lc_finish(job, st);
@@ -674,6 +836,8 @@ static bool lc_prepare(struct lc_job *job, struct store *store)
 		lc_finish(job, AIAUTH_OK);
 		return false;
 	}
+	if (job->read_locked)
+		run->prelocked++;
 	return true;
 }
 
@@ -715,6 +879,8 @@ static void lc_resolve(struct lc_job *job)
 
 static void lc_run_free(struct lc_run *run)
 {
+	/* A cancelled run still records what its finished jobs did. */
+	lc_flush_records(run);
 	if (run->start_timer)
 		loop_cancel_timer(run->env->loop, run->start_timer);
 	for (size_t i = 0; i < run->n; i++) {
@@ -723,12 +889,18 @@ static void lc_run_free(struct lc_run *run)
 			loop_cancel_timer(run->env->loop, job->timer);
 		if (job->request)
 			oauth_token_request_cancel(job->request);
+		/* A rotated refresh token being saved is saved before the lock
+		 * lets another process read the old one. */
+		if (job->put)
+			secretstore_put_abandon(job->put);
 		if (job->lock_fd >= 0)
 			fs_unlock(job->lock_fd);
 		account_free(job->account);
 		secret_free(job->first_blob);
 		credential_free(job->cred);
+		credential_free(job->merged);
 		error_clear(&job->err);
+		free(job->record_outcome);
 	}
 	for (size_t i = 0; i < run->n_eps; i++) {
 		oauth_endpoints_clear(&run->eps[i].ep);

@@ -62,30 +62,12 @@ EOF
 }
 write_providers "$FRONT"
 
-wait_for() {
-	_i=0
-	while [ $_i -lt 200 ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
-sign_in() { # sign_in PROVIDER LOGIN
-	"$AIAUTH" login "$1" --device >"$TEST_TMP/login.$2" 2>&1 </dev/null &
-	_pid=$!
-	wait_for "$TEST_TMP/login.$2" "$OIDC_ISSUER/device"
-	browser_device "$(grep -Eo "$OIDC_ISSUER/[^ ]*device[^ ]*" "$TEST_TMP/login.$2" | head -1)" \
-		--code "$(grep -Eo '\b[A-Z0-9]{4}-[A-Z0-9]{4}\b' "$TEST_TMP/login.$2" | head -1)" \
-		--login "$2" >/dev/null
-	wait "$_pid"
-}
 auth_url() { grep -Eo "$OIDC_ISSUER/[^ ]*\\?[^ ]*" "$1" | head -1; }
 refreshes() { oidc_count "token refresh_token"; }
 
-sign_in testidp alice
+oidc_sign_in alice testidp
 is "$?" 0 "alice signs in (through the fault server, passing)"
-sign_in testidp-disc bob
+oidc_sign_in bob testidp-disc
 is "$?" 0 "bob signs in with discovered endpoints"
 run token testidp
 is "$RC" 0 "alice's token refreshes through the fault server"

@@ -15,15 +15,6 @@ start_oidc_server || { ok 1 "the authorization server starts"; done_testing; }
 mkdir -p "$XDG_CONFIG_HOME/aiauth"
 oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 
-wait_for() {
-	_i=0
-	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
 auth_url() { grep -Eo "$OIDC_ISSUER/[^ ]*\\?[^ ]*" "$1" | head -1; }
 # The redirect_uri aiauth put in the URL (its loopback listener).
 redirect_of() { printf '%s' "$1" | "$NODE" -e '

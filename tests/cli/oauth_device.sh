@@ -24,15 +24,6 @@ login_bg() {
 }
 
 # wait_for FILE REGEX: until FILE has a line matching REGEX (10 s at most).
-wait_for() {
-	_i=0
-	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
 
 # The verification URL and user code aiauth printed.
 device_uri() { grep -Eo "$OIDC_ISSUER/[^ ]*device[^ ]*" "$1" | head -1; }

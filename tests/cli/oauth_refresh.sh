@@ -17,27 +17,9 @@ start_oidc_server --access-ttl 2 --device-interval 1 || {
 mkdir -p "$XDG_CONFIG_HOME/aiauth"
 oidc_provider_json "$XDG_CONFIG_HOME/aiauth/providers.json"
 
-wait_for() {
-	_i=0
-	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
-sign_in() { # sign_in LOGIN
-	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login testidp --device >"$TEST_TMP/login.$1" 2>&1 </dev/null &
-	_pid=$!
-	wait_for "$TEST_TMP/login.$1" "$OIDC_ISSUER"
-	browser_device "$(grep -Eo "$OIDC_ISSUER/[^ ]*device[^ ]*" "$TEST_TMP/login.$1" | head -1)" \
-		--code "$(grep -Eo '\b[A-Z0-9]{4}-[A-Z0-9]{4}\b' "$TEST_TMP/login.$1" | head -1)" \
-		--login "$1" >/dev/null
-	wait "$_pid"
-}
 refreshes() { oidc_count "token refresh_token"; }
 
-sign_in alice
+oidc_sign_in alice
 is "$?" 0 "alice signs in"
 run token testidp
 first=$OUT
@@ -73,8 +55,8 @@ is "$RC" 0 "a forced refresh afterwards works: no invalid_grant, the grant is in
 
 # refresh --all refreshes the accounts that need it, concurrently.
 oidc_set_access_ttl 2
-sign_in bob
-sign_in carol
+oidc_sign_in bob
+oidc_sign_in carol
 sleep 2.2
 before=$(refreshes)
 run refresh --all

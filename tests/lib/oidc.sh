@@ -143,3 +143,29 @@ oidc_set_access_ttl() {
 		fetch(process.argv[1] + "/_test/access-ttl", { method: "POST", body: process.argv[2] })
 			.then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1));' "$OIDC_ISSUER" "$1"
 }
+
+# wait_for FILE REGEX: wait until FILE has a line matching REGEX (at most
+# 10 s, stretched by TEST_TIME_SCALE); non-zero if it never does.
+wait_for() {
+	_i=0
+	while [ $_i -lt $((200 * TEST_TIME_SCALE)) ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# oidc_sign_in LOGIN [PROVIDER]: `aiauth login PROVIDER --device` (default
+# testidp), approved in the scripted browser as LOGIN; returns aiauth's exit
+# status.  Its output is in $TEST_TMP/login.LOGIN.
+oidc_sign_in() {
+	timeout $((60 * TEST_TIME_SCALE)) "$AIAUTH" login "${2:-testidp}" --device \
+		>"$TEST_TMP/login.$1" 2>&1 </dev/null &
+	_pid=$!
+	wait_for "$TEST_TMP/login.$1" "$OIDC_ISSUER/[^ ]*device"
+	browser_device "$(grep -Eo "$OIDC_ISSUER/[^ ]*device[^ ]*" "$TEST_TMP/login.$1" | head -1)" \
+		--code "$(grep -Eo '\b[A-Z0-9]{4}-[A-Z0-9]{4}\b' "$TEST_TMP/login.$1" | head -1)" \
+		--login "$1" >/dev/null
+	wait "$_pid"
+}

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -383,6 +384,39 @@ static struct account *stored_account(const char *id)
 	return a;
 }
 
+/* Watch the configuration directory for new versions of accounts.json
+ * (the store writes a temporary file and renames it over).  The creations
+ * of the temporary file are watched too: inotify merges an unread event
+ * into an identical one before it, so renames alone would count as one. */
+static int watch_store(void)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd >= 0 && inotify_add_watch(fd, config_dir, IN_CREATE | IN_MOVED_TO) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* How many times accounts.json was replaced since watch_store(); closes fd. */
+static int store_writes(int fd)
+{
+	int n = 0;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+	while (fd >= 0 && (len = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_MOVED_TO) && ev->len && strcmp(ev->name, "accounts.json") == 0)
+				n++;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? n : -1;
+}
+
 /* ------------------------------------------------------------ tests */
 
 static void test_is_fresh(void)
@@ -413,6 +447,9 @@ static void test_fresh_and_expiring(struct lifecycle_env *env)
 	ok(st == AIAUTH_OK && strcmp(field(cred, "access_token"), "at-fresh-0") == 0,
 	   "a fresh token is handed out as it is (%s)", err ? err->message : "ok");
 	ok(s.requests == 0, "... without a request (%lld)", (long long)s.requests);
+	char lock_path[800];
+	snprintf(lock_path, sizeof(lock_path), "%s/locks/%s.lock", config_dir, id);
+	ok(access(lock_path, F_OK) != 0, "... and leaves no lock file behind");
 	stub_stats_free(&s);
 	CREDENTIAL_FREE(cred);
 	error_clear(&err);
@@ -474,6 +511,10 @@ static void test_fresh_and_expiring(struct lifecycle_env *env)
 	error_clear(&err);
 }
 
+/* Twenty processes at once on one expired token: one refresh, one token
+ * for all.  Twice: first with no lock file for the account yet, then with
+ * the one the first refresh left, which each process tries to take before
+ * its first read. */
 static void test_twenty_processes(struct lifecycle_env *env)
 {
 	enum { N = 20 };
@@ -483,64 +524,78 @@ static void test_twenty_processes(struct lifecycle_env *env)
 	char out_dir[600];
 	snprintf(out_dir, sizeof(out_dir), "%s/race", tap_tmpdir());
 	mkdir(out_dir, 0700);
+	char lock_path[800];
+	snprintf(lock_path, sizeof(lock_path), "%s/locks/%s.lock", config_dir, id);
 
-	int gate[2];
-	if (pipe(gate) != 0)
-		exit(99);
-	pid_t pids[N];
-	for (int i = 0; i < N; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
+	for (int round = 1; round <= 2; round++) {
+		const char *how = round == 1 ? "no lock file yet" : "with the lock file";
+		if (round == 2) {
+			ok(access(lock_path, F_OK) == 0, "the refresh left the account's lock file");
+			put_secret(env->secrets, id, "at-race-1", "rt-race-1", -10); /* expired again */
+			stub_control(env->loop, "{\"delay\": 200}");
+		}
+		int gate[2];
+		if (pipe(gate) != 0)
 			exit(99);
-		if (pids[i] == 0) {
-			/* A process of its own: its own loop and secret store. */
-			close(gate[1]);
-			char c;
-			while (read(gate[0], &c, 1) > 0) {
+		pid_t pids[N];
+		for (int i = 0; i < N; i++) {
+			pids[i] = fork();
+			if (pids[i] < 0)
+				exit(99);
+			if (pids[i] == 0) {
+				/* A process of its own: its own loop and secret store. */
+				close(gate[1]);
+				char c;
+				while (read(gate[0], &c, 1) > 0) {
+				}
+				struct loop *loop = NULL;
+				struct credential *cred = NULL;
+				if (loop_new(&loop, NULL) != AIAUTH_OK)
+					_exit(3);
+				struct lifecycle_env cenv = {loop, env->registry, open_secrets(), config_dir, 0};
+				enum aiauth_status st = lifecycle_ensure_fresh(&cenv, id, false, &cred, NULL);
+				char path[700];
+				snprintf(path, sizeof(path), "%s/%d", out_dir, i);
+				FILE *f = fopen(path, "w");
+				if (f) {
+					fprintf(f, "%d %s\n", (int)st, field(cred, "access_token"));
+					fclose(f);
+				}
+				_exit(st == AIAUTH_OK ? 0 : 1);
 			}
-			struct loop *loop = NULL;
-			struct credential *cred = NULL;
-			if (loop_new(&loop, NULL) != AIAUTH_OK)
-				_exit(3);
-			struct lifecycle_env cenv = {loop, env->registry, open_secrets(), config_dir, 0};
-			enum aiauth_status st = lifecycle_ensure_fresh(&cenv, id, false, &cred, NULL);
-			char path[700];
+		}
+		close(gate[0]);
+		close(gate[1]); /* all start now */
+		char want[64], want_rt[64];
+		snprintf(want, sizeof(want), "0 at-race-%d\n", round);
+		snprintf(want_rt, sizeof(want_rt), "rt-race-%d", round);
+		int exited_ok = 0, same = 0;
+		for (int i = 0; i < N; i++) {
+			int ws = 0;
+			waitpid(pids[i], &ws, 0);
+			exited_ok += WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+			char path[700], line[200] = "";
 			snprintf(path, sizeof(path), "%s/%d", out_dir, i);
-			FILE *f = fopen(path, "w");
+			FILE *f = fopen(path, "r");
 			if (f) {
-				fprintf(f, "%d %s\n", (int)st, field(cred, "access_token"));
+				if (!fgets(line, sizeof(line), f))
+					line[0] = '\0';
 				fclose(f);
 			}
-			_exit(st == AIAUTH_OK ? 0 : 1);
+			same += strcmp(line, want) == 0;
 		}
+		struct stub_stats s = stub_stats(env->loop);
+		ok(exited_ok == N, "%s: 20 processes refreshing one expired token all succeed (%d)", how,
+		   exited_ok);
+		ok(s.requests == 1, "... exactly one request reached the token endpoint (%lld)",
+		   (long long)s.requests);
+		ok(same == N, "... all 20 got the same new access token (%d)", same);
+		ok(s.invalid_grants == 0, "... and no invalid_grant (%lld)", (long long)s.invalid_grants);
+		stub_stats_free(&s);
+		char *rt = stored_field(id, "refresh_token");
+		ok(strcmp(rt, want_rt) == 0, "... the store holds the one rotated token (%s)", rt);
+		free(rt);
 	}
-	close(gate[0]);
-	close(gate[1]); /* all start now */
-	int exited_ok = 0, same = 0;
-	for (int i = 0; i < N; i++) {
-		int ws = 0;
-		waitpid(pids[i], &ws, 0);
-		exited_ok += WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-		char path[700], line[200] = "";
-		snprintf(path, sizeof(path), "%s/%d", out_dir, i);
-		FILE *f = fopen(path, "r");
-		if (f) {
-			if (!fgets(line, sizeof(line), f))
-				line[0] = '\0';
-			fclose(f);
-		}
-		same += strcmp(line, "0 at-race-1\n") == 0;
-	}
-	struct stub_stats s = stub_stats(env->loop);
-	ok(exited_ok == N, "20 processes refreshing one expired token all succeed (%d)", exited_ok);
-	ok(s.requests == 1, "... exactly one request reached the token endpoint (%lld)",
-	   (long long)s.requests);
-	ok(same == N, "... all 20 got the same new access token (%d)", same);
-	ok(s.invalid_grants == 0, "... and no invalid_grant (%lld)", (long long)s.invalid_grants);
-	stub_stats_free(&s);
-	char *rt = stored_field(id, "refresh_token");
-	ok(strcmp(rt, "rt-race-1") == 0, "... the store holds the one rotated token (%s)", rt);
-	free(rt);
 }
 
 static void test_invalid_grant(struct lifecycle_env *env)
@@ -670,7 +725,10 @@ static void test_many(struct lifecycle_env *env)
 	}
 	struct lifecycle_outcome *out = NULL;
 	struct aiauth_error *err = NULL;
+	int watch = watch_store();
+	int64_t before = oauth_now();
 	enum aiauth_status st = lifecycle_refresh_many(env, idp, N + FRESH, false, &out, &err);
+	int writes = store_writes(watch);
 	struct stub_stats s = stub_stats(env->loop);
 	ok(st == AIAUTH_OK && out, "refresh_many over %d accounts (%s)", N + FRESH,
 	   err ? err->message : "ok");
@@ -697,6 +755,19 @@ static void test_many(struct lifecycle_env *env)
 		skipped += out[i].status == AIAUTH_OK && !out[i].refreshed && out[i].message &&
 		           strcmp(out[i].message, "still valid") == 0;
 	ok(skipped == FRESH, "... fresh accounts skipped as \"still valid\" (%d)", skipped);
+	int recorded = 0;
+	for (int i = 0; i < N; i++) {
+		struct account *a = stored_account(ids[i]);
+		recorded += a && a->status == ACCOUNT_STATUS_OK && a->last_refresh >= before &&
+		            a->expires_at > before && a->last_refresh_outcome &&
+		            strcmp(a->last_refresh_outcome, "refreshed") == 0;
+		account_free(a);
+	}
+	ok(recorded == N, "... every outcome is in the account list when it returns (%d)", recorded);
+	/* The answers come within milliseconds of each other: their outcomes
+	 * are written together, not in one read-modify-write each. */
+	ok(writes >= 1 && writes <= 3, "... in a few writes of the account list, not %d (%d)", N,
+	   writes);
 	lifecycle_outcomes_free(out, N + FRESH);
 	stub_stats_free(&s);
 	error_clear(&err);
@@ -831,6 +902,73 @@ static void test_async(struct lifecycle_env *env)
 	ok(st == AIAUTH_OK, "... and the account's lock was released (%s)",
 	   err ? err->message : "ok");
 	CREDENTIAL_FREE(cred);
+	error_clear(&err);
+}
+
+/* A long run does not keep its outcomes to the end: one at a time, with
+ * 400 ms answers, the first account shows as refreshed in the account list
+ * while the last is still waiting for its answer. */
+struct mid_run {
+	const char *first, *last;
+	bool first_seen, last_seen_early;
+	struct async_seen *seen;
+	int timer;
+	struct loop *loop;
+};
+
+static void mid_run_poll(void *ctx)
+{
+	struct mid_run *m = ctx;
+	m->timer = 0;
+	if (m->seen->done)
+		return;
+	struct account *a = stored_account(m->first);
+	if (a && a->last_refresh_outcome && strcmp(a->last_refresh_outcome, "refreshed") == 0)
+		m->first_seen = true;
+	account_free(a);
+	a = stored_account(m->last);
+	if (a && a->last_refresh_outcome)
+		m->last_seen_early = true;
+	account_free(a);
+	m->timer = loop_add_timer(m->loop, 50, mid_run_poll, m);
+}
+
+static void test_records_during_run(struct lifecycle_env *env)
+{
+	enum { N = 4 };
+	char ids[N][64];
+	char *idp[N];
+	stub_control(env->loop, "{\"delay\": 400}");
+	for (int i = 0; i < N; i++) {
+		char label[32], at[32], rt[32];
+		snprintf(label, sizeof(label), "midrun %d", i);
+		snprintf(at, sizeof(at), "at-midrun%d-0", i);
+		snprintf(rt, sizeof(rt), "rt-midrun%d-0", i);
+		add_account(env->secrets, label, at, rt, -10, ids[i]);
+		idp[i] = ids[i];
+	}
+	struct lifecycle_env one = *env;
+	one.max_jobs = 1;
+	struct aiauth_error *err = NULL;
+	struct async_seen seen = {0};
+	struct mid_run m = {ids[0], ids[N - 1], false, false, &seen, 0, env->loop};
+	struct lifecycle_refresh *r =
+	    lifecycle_refresh_start(&one, idp, N, false, async_done, &seen, &err);
+	ok(r != NULL, "a run of %d refreshes, one at a time, starts (%s)", N,
+	   err ? err->message : "ok");
+	m.timer = loop_add_timer(env->loop, 50, mid_run_poll, &m);
+	if (r)
+		loop_run_until(env->loop, &seen.done, NULL);
+	if (m.timer)
+		loop_cancel_timer(env->loop, m.timer);
+	ok(seen.calls == 1 && seen.status == AIAUTH_OK && seen.n == N, "... it ends (%s)",
+	   seen.message);
+	ok(m.first_seen, "... the first outcome was in the account list before the run ended");
+	ok(!m.last_seen_early, "... the last one was not, before its answer came");
+	struct account *a = stored_account(ids[N - 1]);
+	ok(a && a->last_refresh_outcome && strcmp(a->last_refresh_outcome, "refreshed") == 0,
+	   "... and is there once the run has ended");
+	account_free(a);
 	error_clear(&err);
 }
 
@@ -993,6 +1131,7 @@ int main(void)
 	test_many(&env);
 	test_many_limited(&env);
 	test_async(&env);
+	test_records_during_run(&env);
 	test_locked(&env);
 	test_api_key(&env);
 
