@@ -206,6 +206,7 @@ tmux_keys Enter
 wait_screen 'dev@example\.test +import' "imported"
 like "$SCREEN" 'dev@example\.test +import' "Import moves on to the accounts screen, which lists the imported account"
 like "$SCREEN" 'Imported the sign-in of Codex CLI as chatgpt account' "and the status line says what was imported"
+like "$SCREEN" '(^|[^0-9])1 account([^s]|$)' "the title counts \"1 account\", singular"
 unlike "$SCREEN" 'Welcome to aiauth' "the welcome screen is gone"
 quit_cleanly "the import session"
 run list --json
