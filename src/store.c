@@ -63,6 +63,42 @@ bool account_kind_parse(const char *s, enum account_kind *out)
 	return false;
 }
 
+enum account_urgency account_status_text(const struct account *a, int64_t now, int64_t soon_s,
+                                         char *buf, size_t n)
+{
+	switch (a->status) {
+	case ACCOUNT_STATUS_NEEDS_SIGNIN:
+		snprintf(buf, n, "%s", _("needs sign-in"));
+		return ACCOUNT_ALARM;
+	case ACCOUNT_STATUS_REFRESH_FAILED:
+		snprintf(buf, n, "%s", _("refresh failed"));
+		return ACCOUNT_WARN;
+	case ACCOUNT_STATUS_OK:
+		break;
+	}
+	if (a->kind != ACCOUNT_OAUTH || a->expires_at <= 0) {
+		snprintf(buf, n, "%s", _("ready"));
+		return ACCOUNT_FINE;
+	}
+	long long left = (long long)a->expires_at - (long long)now;
+	if (left <= 0) {
+		snprintf(buf, n, "%s", _("expired"));
+		return ACCOUNT_WARN;
+	}
+	if (left <= 3600)
+		snprintf(buf, n, _("expires in %lld min"), (left + 59) / 60);
+	else if (left < 48 * 3600)
+		snprintf(buf, n, _("expires in %lld h"), left / 3600);
+	else
+		snprintf(buf, n, _("expires in %lld d"), left / 86400);
+	return left <= soon_s ? ACCOUNT_WARN : ACCOUNT_FINE;
+}
+
+const char *account_method_text(const struct account *a)
+{
+	return a->method ? a->method : account_kind_name(a->kind);
+}
+
 const char *account_status_name(enum account_status status)
 {
 	switch (status) {

@@ -165,4 +165,18 @@ const char *account_kind_name(enum account_kind kind);
 bool account_kind_parse(const char *s, enum account_kind *out);
 const char *account_status_name(enum account_status status);
 
+/* How urgent an account's state is for a person. */
+enum account_urgency {
+	ACCOUNT_FINE,
+	ACCOUNT_WARN,  /* refresh failed, expired, or expiring within soon_s */
+	ACCOUNT_ALARM, /* needs sign-in */
+};
+/* The account's state in words, translated ("ready", "expires in 5 min",
+ * "needs sign-in"...), into buf, and how urgent it is.  Minutes are
+ * rounded up: "expires in 0 min" would read as expired. */
+enum account_urgency account_status_text(const struct account *a, int64_t now, int64_t soon_s,
+                                         char *buf, size_t n);
+/* How the account was made ("browser", "import"...), else its kind. */
+const char *account_method_text(const struct account *a);
+
 #endif

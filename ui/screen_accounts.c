@@ -356,46 +356,12 @@ static bool reload_if_changed(struct accounts *st)
 
 /* ------------------------------------------------------------ words */
 
-static const char *method_text(const struct account *a)
-{
-	return a->method ? a->method : account_kind_name(a->kind);
-}
-
-/* The status column: what a person needs to know, and how alarming it is. */
 static void account_status_words(const struct account *a, char *buf, size_t n,
                                  enum tui_role *role)
 {
-	switch (a->status) {
-	case ACCOUNT_STATUS_NEEDS_SIGNIN:
-		snprintf(buf, n, "%s", _("needs sign-in"));
-		*role = TUI_ERROR;
-		return;
-	case ACCOUNT_STATUS_REFRESH_FAILED:
-		snprintf(buf, n, "%s", _("refresh failed"));
-		*role = TUI_WARN;
-		return;
-	case ACCOUNT_STATUS_OK:
-		break;
-	}
-	*role = TUI_OK;
-	if (a->kind != ACCOUNT_OAUTH || a->expires_at <= 0) {
-		snprintf(buf, n, "%s", _("ready"));
-		return;
-	}
-	long long left = (long long)a->expires_at - (long long)time(NULL);
-	if (left <= 0) {
-		snprintf(buf, n, "%s", _("expired"));
-		*role = TUI_WARN;
-	} else if (left <= 3600) {
-		/* Round up: "expires in 0 min" would read as expired. */
-		snprintf(buf, n, _("expires in %lld min"), (left + 59) / 60);
-		if (left <= LIFECYCLE_MIN_VALID)
-			*role = TUI_WARN;
-	} else if (left < 48 * 3600) {
-		snprintf(buf, n, _("expires in %lld h"), left / 3600);
-	} else {
-		snprintf(buf, n, _("expires in %lld d"), left / 86400);
-	}
+	static const enum tui_role roles[] = {
+		[ACCOUNT_FINE] = TUI_OK, [ACCOUNT_WARN] = TUI_WARN, [ACCOUNT_ALARM] = TUI_ERROR};
+	*role = roles[account_status_text(a, (int64_t)time(NULL), LIFECYCLE_MIN_VALID, buf, n)];
 }
 
 static const char *provider_name(const struct row *r)
@@ -528,7 +494,7 @@ static void draw_account_row(struct accounts *st, WINDOW *w, int y, int cols, si
 	put_cell(st, w, y, c.marks + 2, 1, a->round_robin ? g->pool : " ",
 	         is_sel ? base : tui_attr(st->tui, TUI_ACCENT));
 	put_cell(st, w, y, c.label, c.label_w, a->label, base);
-	put_cell(st, w, y, c.method, c.method_w, method_text(a),
+	put_cell(st, w, y, c.method, c.method_w, account_method_text(a),
 	         is_sel ? base : tui_attr(st->tui, TUI_DIM));
 
 	char text[128];

@@ -11,38 +11,9 @@
 #include "fsutil.h"
 #include "jsonutil.h"
 
-static const char *method_text(const struct account *a)
-{
-	if (a->method)
-		return a->method;
-	return account_kind_name(a->kind);
-}
-
 static void format_status(const struct account *a, char *buf, size_t n)
 {
-	switch (a->status) {
-	case ACCOUNT_STATUS_NEEDS_SIGNIN:
-		snprintf(buf, n, "%s", _("needs sign-in"));
-		return;
-	case ACCOUNT_STATUS_REFRESH_FAILED:
-		snprintf(buf, n, "%s", _("refresh failed"));
-		return;
-	case ACCOUNT_STATUS_OK:
-		break;
-	}
-	if (a->kind == ACCOUNT_OAUTH && a->expires_at > 0) {
-		long long left = (long long)a->expires_at - (long long)time(NULL);
-		if (left <= 0)
-			snprintf(buf, n, "%s", _("expired"));
-		else if (left < 3600)
-			snprintf(buf, n, _("expires in %lld min"), left / 60);
-		else if (left < 48 * 3600)
-			snprintf(buf, n, _("expires in %lld h"), left / 3600);
-		else
-			snprintf(buf, n, _("expires in %lld d"), left / 86400);
-		return;
-	}
-	snprintf(buf, n, "%s", _("ready"));
+	account_status_text(a, (int64_t)time(NULL), 0, buf, n);
 }
 
 static bool gen_account(yajl_gen g, const struct store *store, const struct account *a)
@@ -53,7 +24,7 @@ static bool gen_account(yajl_gen g, const struct store *store, const struct acco
 	          json_gen_key_string(g, "provider", a->provider) &&
 	          json_gen_key_string(g, "label", a->label) &&
 	          json_gen_key_string(g, "kind", account_kind_name(a->kind)) &&
-	          json_gen_key_string(g, "method", method_text(a)) &&
+	          json_gen_key_string(g, "method", account_method_text(a)) &&
 	          json_gen_key_bool(g, "active", active && strcmp(active, a->id) == 0) &&
 	          json_gen_key_bool(g, "round_robin", a->round_robin) &&
 	          json_gen_key_string(g, "status", account_status_name(a->status)) &&
@@ -149,7 +120,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			format_status(a, status, sizeof(status));
 			printf("  %s %s  %-28s %-8s %s\n",
 			       active && strcmp(active, a->id) == 0 ? "*" : " ",
-			       a->round_robin ? "rr" : "  ", a->label, method_text(a), status);
+			       a->round_robin ? "rr" : "  ", a->label, account_method_text(a), status);
 			shown++;
 		}
 	}

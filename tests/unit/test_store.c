@@ -148,6 +148,45 @@ static void test_names(void)
 	   "kind and status names are the file's words");
 }
 
+/* The state in words, as the list and the screens show it. */
+static void test_status_text(void)
+{
+	const int64_t now = 1800000000;
+	struct {
+		enum account_kind kind;
+		enum account_status status;
+		int64_t expires_in; /* 0: no expiry */
+		const char *words;
+		enum account_urgency urgency;
+	} cases[] = {
+		{ACCOUNT_API_KEY, ACCOUNT_STATUS_OK, 0, "ready", ACCOUNT_FINE},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 0, "ready", ACCOUNT_FINE},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, -5, "expired", ACCOUNT_WARN},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 30, "expires in 1 min", ACCOUNT_WARN},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 299, "expires in 5 min", ACCOUNT_WARN},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 301, "expires in 6 min", ACCOUNT_FINE},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 3600, "expires in 60 min", ACCOUNT_FINE},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 7200, "expires in 2 h", ACCOUNT_FINE},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_OK, 3 * 86400, "expires in 3 d", ACCOUNT_FINE},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_REFRESH_FAILED, 3600, "refresh failed", ACCOUNT_WARN},
+		{ACCOUNT_OAUTH, ACCOUNT_STATUS_NEEDS_SIGNIN, 3600, "needs sign-in", ACCOUNT_ALARM},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct account a = {.kind = cases[i].kind, .status = cases[i].status};
+		a.expires_at = cases[i].expires_in ? now + cases[i].expires_in : 0;
+		char buf[64] = "";
+		enum account_urgency u = account_status_text(&a, now, 300, buf, sizeof(buf));
+		ok(strcmp(buf, cases[i].words) == 0 && u == cases[i].urgency,
+		   "status words: \"%s\" (urgency %d), want \"%s\" (%d)", buf, (int)u, cases[i].words,
+		   (int)cases[i].urgency);
+	}
+	struct account m = {.kind = ACCOUNT_OAUTH, .method = "device"};
+	struct account k = {.kind = ACCOUNT_API_KEY};
+	ok(strcmp(account_method_text(&m), "device") == 0 &&
+	       strcmp(account_method_text(&k), "api_key") == 0,
+	   "the method, else the kind");
+}
+
 /* ------------------------------------------------------------ add, labels */
 
 static bool is_hex_id(const char *id)
@@ -1183,6 +1222,7 @@ static void test_account_dup(void)
 int main(void)
 {
 	test_names();
+	test_status_text();
 	test_add_and_labels();
 	test_rename();
 	test_active();
