@@ -126,10 +126,10 @@ is "$RC" 127 "exec of a missing command exits 127"
 # exec replaces aiauth with the command: that process's environment holds
 # the key by design, which is why the secrets audit never samples it
 # (tests/lib/audit.sh, audit_proc).
-"$AIAUTH" exec openai -- sleep 5 </dev/null >/dev/null 2>&1 &
+"$AIAUTH" exec openai -- sleep $((5 * TEST_TIME_SCALE)) </dev/null >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
+while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != sleep ] && [ $i -lt $((100 * TEST_TIME_SCALE)) ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
