@@ -42,7 +42,7 @@ struct secretstore_options {
 	const char *vault_path;      /* NULL: $XDG_DATA_HOME/aiauth/vault.bin */
 	secretstore_passphrase_fn get_passphrase;
 	void *passphrase_ctx;
-	int probe_timeout_ms; /* 0: 2000 */
+	int probe_timeout_ms; /* 0: as secretstore_probe_keyring() */
 };
 
 /* What an item is, for the keyring's attributes and label. */
@@ -102,7 +102,8 @@ enum aiauth_status secretstore_list(struct secretstore *ss, char ***ids, size_t 
 void secretstore_free_ids(char **ids, size_t n);
 
 /* Is a usable Secret Service on the session bus?  Never waits longer than
- * timeout_ms (<= 0: 2000).  On AIAUTH_BACKEND *why (optional, translated,
+ * timeout_ms (<= 0: $AIAUTH_KEYRING_PROBE_MS if it is 100 to 60000, else
+ * 2000).  On AIAUTH_BACKEND *why (optional, translated,
  * caller frees with free()) says what is missing ("no session bus", "no
  * Secret Service on the session bus", "no default keyring collection", "the
  * keyring is locked", or that something did not answer in time); on

@@ -122,6 +122,25 @@ static void check_silent_bus(void)
 	   why ? why : "(null)");
 	ok(dt < 3.0, "silent bus: the probe gives up after its timeout (%.2f s)", dt);
 	free(why);
+
+	/* Without a timeout from the caller: AIAUTH_KEYRING_PROBE_MS, when it is
+	 * a number from 100 to 60000, else 2 s. */
+	static const struct {
+		const char *value;
+		const char *says;
+	} envs[] = {{"700", "within 700 ms"}, {"99", "within 2000 ms"}, {"7x", "within 2000 ms"}};
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		setenv("AIAUTH_KEYRING_PROBE_MS", envs[i].value, 1);
+		why = NULL;
+		t0 = now_s();
+		st = secretstore_probe_keyring(0, &why);
+		dt = now_s() - t0;
+		ok(st == AIAUTH_BACKEND && contains(why, envs[i].says),
+		   "AIAUTH_KEYRING_PROBE_MS=%s: the probe says '%s' (got '%s', %.2f s)", envs[i].value,
+		   envs[i].says, why ? why : "(null)", dt);
+		free(why);
+	}
+	unsetenv("AIAUTH_KEYRING_PROBE_MS");
 	if (fd >= 0)
 		close(fd);
 }
