@@ -381,8 +381,8 @@ static void check_started_puts(struct secretstore *ss)
 		told += many[i].calls == 1 && many[i].status == AIAUTH_OK;
 		right += get_equals(ss, ids[i], i % 2 ? VALUE2 : VALUE3);
 	}
-	ok(told == MANY && right == MANY, "%d started puts at once: each told once (%d), each written (%d)",
-	   MANY, told, right);
+	ok(told == MANY && right == MANY,
+	   "%d started puts at once: each told once (%d), each written (%d)", MANY, told, right);
 	for (int i = 0; i < MANY; i++)
 		secretstore_delete(ss, ids[i], NULL);
 	ok(secretstore_delete(ss, ID_D, &err) == AIAUTH_OK, "the started puts' item is deleted");
