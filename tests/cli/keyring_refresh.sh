@@ -90,18 +90,10 @@ is "$(( $(refreshes) - before ))" "$n" "it refreshed all $n accounts"
 oidc_set_access_ttl 3600
 sleep 2.2
 before=$(refreshes)
-i=0
-pids=""
-while [ $i -lt 20 ]; do
-	"$AIAUTH" token testidp --account bob@example.test >"$TEST_TMP/race.$i" 2>&1 &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-failed=0
-for p in $pids; do wait "$p" || failed=$((failed + 1)); done
-is "$failed" 0 "20 processes at once all get a token"
+run_together 20 race "$AIAUTH" token testidp --account bob@example.test
+is "$FAILED" 0 "20 processes at once all get a token"
 is "$(( $(refreshes) - before ))" 1 "with exactly one refresh"
-is "$(cat "$TEST_TMP"/race.* | sort -u | wc -l)" 1 "and the same token"
+is "$(cat "$TEST_TMP"/race.[0-9] "$TEST_TMP"/race.[0-9][0-9] | sort -u | wc -l)" 1 "and the same token"
 
 # Two refresh --all at once: each account is refreshed once, by one of them.
 oidc_set_access_ttl 2

@@ -38,18 +38,10 @@ is "$(json_get "$OUT" 'j.accounts[0].status')" ok "the account is fine"
 oidc_set_access_ttl 3600
 sleep 2.2
 before=$(refreshes)
-i=0
-pids=""
-while [ $i -lt 20 ]; do
-	"$AIAUTH" token testidp >"$TEST_TMP/t.$i" 2>"$TEST_TMP/t.$i.err" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-failed=0
-for p in $pids; do wait "$p" || failed=$((failed + 1)); done
-is "$failed" 0 "20 concurrent token calls all succeed"
+run_together 20 t "$AIAUTH" token testidp
+is "$FAILED" 0 "20 concurrent token calls all succeed"
 is "$(( $(refreshes) - before ))" 1 "exactly one refresh request reached the server"
-is "$(cat "$TEST_TMP"/t.[0-9]* | sort -u | wc -l | tr -d ' ')" 1 "all 20 got the same access token"
+is "$(cat "$TEST_TMP"/t.[0-9] "$TEST_TMP"/t.[0-9][0-9] | sort -u | wc -l | tr -d ' ')" 1 "all 20 got the same access token"
 run refresh testidp --force
 is "$RC" 0 "a forced refresh afterwards works: no invalid_grant, the grant is intact"
 

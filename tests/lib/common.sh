@@ -132,3 +132,19 @@ json_get() {
 
 # The secrets audit of every test (secret_watch, audit_allow, audit_proc...).
 . "$top_srcdir/tests/lib/audit.sh"
+
+# run_together N NAME COMMAND...: start N copies of COMMAND at once, each
+# with its standard output in $TEST_TMP/NAME.I and its errors in
+# $TEST_TMP/NAME.I.err, and wait for all; FAILED is how many exited non-zero.
+run_together() {
+	_rt_n=$1 _rt_name=$2
+	shift 2
+	_rt_i=0 _rt_pids=""
+	while [ $_rt_i -lt "$_rt_n" ]; do
+		"$@" >"$TEST_TMP/$_rt_name.$_rt_i" 2>"$TEST_TMP/$_rt_name.$_rt_i.err" </dev/null &
+		_rt_pids="$_rt_pids $!"
+		_rt_i=$((_rt_i + 1))
+	done
+	FAILED=0
+	for _rt_p in $_rt_pids; do wait "$_rt_p" || FAILED=$((FAILED + 1)); done
+}
